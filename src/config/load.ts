@@ -1,0 +1,138 @@
+/**
+ * Configuration discovery and validation. cosmiconfig searches from the working directory up to the project root
+ * (the nearest package.json) for `llama` config in the places listed in SEARCH_PLACES; `--config FILE` skips the
+ * search. The result is validated against `configSchema`; an invalid file is a UsageError (exit 2) naming the
+ * file, the key path and what was expected.
+ */
+import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { z } from 'zod';
+import { UsageError } from '../errors.ts';
+import { configSchema, type LlamaConfig } from './schema.ts';
+
+export const MODULE_NAME = 'llama';
+
+/** Where we look, in order (the issue's list; cosmiconfig's `.config/` forms are not offered). */
+export const SEARCH_PLACES = [
+  'package.json',
+  '.llamarc',
+  '.llamarc.json',
+  '.llamarc.yaml',
+  '.llamarc.yml',
+  '.llamarc.js',
+  '.llamarc.mjs',
+  '.llamarc.cjs',
+  'llama.config.js',
+  'llama.config.mjs',
+  'llama.config.cjs',
+  'llama.config.ts',
+] as const;
+
+export interface LoadedConfig {
+  config: LlamaConfig;
+  /** Absolute path of the file the configuration came from; null when none was found (defaults only). */
+  filepath: string | null;
+  /** Directory relative paths in the config are resolved against (the file's directory, else the cwd). */
+  baseDir: string;
+  /** How the file was found. */
+  source: 'flag' | 'search' | 'defaults';
+}
+
+export interface LoadConfigOptions {
+  /** An explicit file (`--config`): no search. */
+  configFile?: string;
+  /** Where the search starts (default: process.cwd()). */
+  cwd?: string;
+}
+
+/**
+ * ES modules (and TypeScript, which Node 22.18+/24 strip natively) are loaded with import(); a config module
+ * exports the object as default. cosmiconfig's own .ts loader would need the TypeScript compiler at run time.
+ */
+const importModule: Loader = async (filepath) => {
+  const module = (await import(pathToFileURL(filepath).href)) as { default?: unknown };
+  return module.default ?? module;
+};
+
+function explorer(cwd: string) {
+  return cosmiconfig(MODULE_NAME, {
+    searchPlaces: [...SEARCH_PLACES],
+    searchStrategy: 'project',
+    cache: false,
+    loaders: {
+      ...defaultLoaders,
+      '.mjs': importModule,
+      '.js': importModule,
+      '.ts': importModule,
+    },
+  });
+}
+
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  let raw: unknown = {};
+  let filepath: string | null = null;
+  let source: LoadedConfig['source'] = 'defaults';
+
+  try {
+    if (options.configFile !== undefined) {
+      const file = resolve(cwd, options.configFile);
+      if (!existsSync(file)) {
+        throw new UsageError('CONFIG_NOT_FOUND', `Configuration file ${file} does not exist.`, {
+          hint: 'Check the path given to --config, or drop the flag to use the discovered configuration.',
+          details: { file },
+        });
+      }
+      const result = await explorer(cwd).load(file);
+      raw = result?.config ?? {};
+      filepath = file;
+      source = 'flag';
+    } else {
+      const result = await explorer(cwd).search(cwd);
+      if (result) {
+        raw = result.config ?? {};
+        filepath = result.filepath;
+        source = 'search';
+      }
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const file = filepath ?? options.configFile ?? 'configuration file';
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError('CONFIG_UNREADABLE', `Could not read ${file}: ${message}`, {
+      hint: 'Fix the syntax of the file (JSON, YAML or a module that exports the configuration object).',
+      details: { file },
+      cause: error,
+    });
+  }
+
+  const config = validateConfig(raw, filepath ?? '(defaults)');
+  return { config, filepath, baseDir: filepath ? dirname(filepath) : cwd, source };
+}
+
+/** Validate a raw configuration object; `origin` names where it came from in the error. */
+export function validateConfig(raw: unknown, origin: string): LlamaConfig {
+  const parsed = configSchema.safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map(describeIssue);
+  const first = problems[0] ?? { path: '(root)', expected: 'a valid configuration' };
+  throw new UsageError(
+    'CONFIG_INVALID',
+    `Invalid configuration in ${origin}: ${problems.map((p) => `${p.path}: ${p.expected}`).join('; ')}`,
+    {
+      hint: `Fix ${first.path} in ${origin} (the README's Configuration section lists every key).`,
+      details: { file: origin, problems },
+    },
+  );
+}
+
+function describeIssue(issue: z.core.$ZodIssue): { path: string; expected: string } {
+  const path = issue.path.length === 0 ? '(root)' : issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.join(', ');
+    return { path: issue.path.length === 0 ? keys : `${path}.${keys}`, expected: `unknown key (not part of the schema)` };
+  }
+  return { path, expected: issue.message };
+}
