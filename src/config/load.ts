@@ -56,7 +56,7 @@ const importModule: Loader = async (filepath) => {
   return module.default ?? module;
 };
 
-function explorer(cwd: string) {
+function explorer() {
   return cosmiconfig(MODULE_NAME, {
     searchPlaces: [...SEARCH_PLACES],
     searchStrategy: 'project',
@@ -85,12 +85,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
           details: { file },
         });
       }
-      const result = await explorer(cwd).load(file);
+      const result = await explorer().load(file);
       raw = result?.config ?? {};
       filepath = file;
       source = 'flag';
     } else {
-      const result = await explorer(cwd).search(cwd);
+      const result = await explorer().search(cwd);
       if (result) {
         raw = result.config ?? {};
         filepath = result.filepath;
@@ -133,6 +133,11 @@ function describeIssue(issue: z.core.$ZodIssue): { path: string; expected: strin
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.join(', ');
     return { path: issue.path.length === 0 ? keys : `${path}.${keys}`, expected: `unknown key (not part of the schema)` };
+  }
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    // Say what each alternative wanted ("expected number … or expected record …") instead of "Invalid input".
+    const alternatives = [...new Set(issue.errors.map((branch) => branch[0]?.message).filter((m): m is string => Boolean(m)))];
+    if (alternatives.length > 0) return { path, expected: alternatives.join(' or ') };
   }
   return { path, expected: issue.message };
 }
