@@ -1,0 +1,168 @@
+/**
+ * One entry point per direction over the type table: float32 rows → bytes of any handled type, and back.
+ *
+ * API
+ * - `quantizeRows(type, src, rowLength)`: Float32Array (whole rows) → Uint8Array in `type` (F32, F16, BF16 or a
+ *   block type), bit-identical to llama-quantize's output for that tensor (ggml `quantize_row_*_ref`, no imatrix).
+ * - `quantizeInto(type, src, srcOffset, nElements, dst, dstOffset)`: the same without allocating; `srcOffset` in
+ *   elements, `dstOffset` in bytes; `nElements` must be a multiple of the type's block size.
+ * - `dequantizeRows(type, bytes, rowLength)`: bytes → Float32Array (ggml `dequantize_row_*`; for tests and tolerance
+ *   checks). `dequantizeInto(...)` without allocating.
+ * - `convertInto(srcType, srcBytes, srcByteOffset, nElements, dstType, dst, dstOffset, scratch?)`: raw F32/F16/BF16
+ *   source bytes (as stored in safetensors/GGUF, little-endian) → `dstType`, converting to float32 exactly first as
+ *   llama-quantize does. A copy when the types are equal. The pool workers run this.
+ * - `canQuantize(type)`: whether `type` has a kernel here.
+ *
+ * Every block is independent of every other, so any split of the rows gives the same bytes.
+ */
+import { UsageError } from '../errors.ts';
+import { bf16ToF32Row, f16ToF32Row, f32ToBf16Row, f32ToF16Row } from './fp16.ts';
+import {
+  dequantizeQ2_K, dequantizeQ3_K, dequantizeQ4_K, dequantizeQ5_K, dequantizeQ6_K,
+  quantizeQ2_K, quantizeQ3_K, quantizeQ4_K, quantizeQ5_K, quantizeQ6_K,
+} from './kquants.ts';
+import {
+  dequantizeQ4_0, dequantizeQ4_1, dequantizeQ5_0, dequantizeQ5_1, dequantizeQ8_0,
+  quantizeQ4_0, quantizeQ4_1, quantizeQ5_0, quantizeQ5_1, quantizeQ8_0,
+} from './legacy.ts';
+import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from './types.ts';
+
+type BlockQuantizer = (x: Float32Array, xOff: number, nBlocks: number, y: Uint8Array, yOff: number) => void;
+type BlockDequantizer = (y: Uint8Array, yOff: number, nBlocks: number, x: Float32Array, xOff: number) => void;
+
+const QUANTIZERS: Partial<Record<GgmlTypeName, BlockQuantizer>> = {
+  Q8_0: quantizeQ8_0,
+  Q4_0: quantizeQ4_0,
+  Q4_1: quantizeQ4_1,
+  Q5_0: quantizeQ5_0,
+  Q5_1: quantizeQ5_1,
+  Q2_K: quantizeQ2_K,
+  Q3_K: quantizeQ3_K,
+  Q4_K: quantizeQ4_K,
+  Q5_K: quantizeQ5_K,
+  Q6_K: quantizeQ6_K,
+  F32: (x, xOff, n, y, yOff) => y.set(new Uint8Array(x.buffer, x.byteOffset + xOff * 4, n * 4), yOff),
+  F16: (x, xOff, n, y, yOff) => f32ToF16Row(x, xOff, n, y, yOff),
+  BF16: (x, xOff, n, y, yOff) => f32ToBf16Row(x, xOff, n, y, yOff),
+};
+
+const DEQUANTIZERS: Partial<Record<GgmlTypeName, BlockDequantizer>> = {
+  Q8_0: dequantizeQ8_0,
+  Q4_0: dequantizeQ4_0,
+  Q4_1: dequantizeQ4_1,
+  Q5_0: dequantizeQ5_0,
+  Q5_1: dequantizeQ5_1,
+  Q2_K: dequantizeQ2_K,
+  Q3_K: dequantizeQ3_K,
+  Q4_K: dequantizeQ4_K,
+  Q5_K: dequantizeQ5_K,
+  Q6_K: dequantizeQ6_K,
+  F32: (y, yOff, n, x, xOff) => new Uint8Array(x.buffer, x.byteOffset + xOff * 4, n * 4).set(y.subarray(yOff, yOff + n * 4)),
+  F16: (y, yOff, n, x, xOff) => f16ToF32Row(y, yOff, n, x, xOff),
+  BF16: (y, yOff, n, x, xOff) => bf16ToF32Row(y, yOff, n, x, xOff),
+};
+
+export function canQuantize(type: GgmlTypeName): boolean {
+  return QUANTIZERS[type] !== undefined;
+}
+
+function unsupported(type: string): UsageError {
+  return new UsageError('QUANT_UNSUPPORTED_TYPE', `Tensor type ${type} is not supported by the CPU kernels.`, {
+    hint: 'Choose one of F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K.',
+    details: { type },
+  });
+}
+
+function checkWhole(type: GgmlTypeName, nElements: number): number {
+  const bs = GGML_TYPES[type].blockSize;
+  if (!Number.isInteger(nElements) || nElements < 0 || nElements % bs !== 0) {
+    throw new UsageError('QUANT_ROW_LENGTH', `${nElements} elements do not fill whole ${type} blocks of ${bs}.`, {
+      hint: 'Pass whole rows whose length is a multiple of the block size (the type choice falls back otherwise).',
+      details: { type, nElements, blockSize: bs },
+    });
+  }
+  return nElements / bs;
+}
+
+export function quantizeInto(
+  type: GgmlTypeName, src: Float32Array, srcOffset: number, nElements: number, dst: Uint8Array, dstOffset: number,
+): number {
+  const kernel = QUANTIZERS[type];
+  if (kernel === undefined) throw unsupported(type);
+  const nBlocks = checkWhole(type, nElements);
+  const bytes = nBlocks * GGML_TYPES[type].typeSize;
+  if (srcOffset + nElements > src.length || dstOffset + bytes > dst.length) {
+    throw new RangeError(`quantizeInto: ${type} range outside the buffers`);
+  }
+  kernel(src, srcOffset, nBlocks, dst, dstOffset);
+  return bytes;
+}
+
+export function quantizeRows(type: GgmlTypeName, src: Float32Array, rowLength: number): Uint8Array {
+  const rowBytes = rowSizeBytes(type, rowLength);
+  if (rowLength === 0 || src.length % rowLength !== 0) {
+    throw new UsageError('QUANT_ROW_LENGTH', `${src.length} elements are not whole rows of ${rowLength}.`, {
+      hint: 'Pass the tensor data as whole rows of ne[0] elements.',
+      details: { elements: src.length, rowLength },
+    });
+  }
+  const out = new Uint8Array((src.length / rowLength) * rowBytes);
+  quantizeInto(type, src, 0, src.length, out, 0);
+  return out;
+}
+
+export function dequantizeInto(
+  type: GgmlTypeName, src: Uint8Array, srcOffset: number, nElements: number, dst: Float32Array, dstOffset: number,
+): void {
+  const kernel = DEQUANTIZERS[type];
+  if (kernel === undefined) throw unsupported(type);
+  const nBlocks = checkWhole(type, nElements);
+  if (srcOffset + nBlocks * GGML_TYPES[type].typeSize > src.length || dstOffset + nElements > dst.length) {
+    throw new RangeError(`dequantizeInto: ${type} range outside the buffers`);
+  }
+  kernel(src, srcOffset, nBlocks, dst, dstOffset);
+}
+
+export function dequantizeRows(type: GgmlTypeName, bytes: Uint8Array, rowLength: number): Float32Array {
+  const rowBytes = rowSizeBytes(type, rowLength);
+  if (rowBytes === 0 || bytes.length % rowBytes !== 0) {
+    throw new UsageError('QUANT_ROW_LENGTH', `${bytes.length} bytes are not whole ${type} rows of ${rowLength}.`, {
+      hint: 'Pass the tensor bytes of whole rows.',
+      details: { bytes: bytes.length, rowLength, type },
+    });
+  }
+  const out = new Float32Array((bytes.length / rowBytes) * rowLength);
+  dequantizeInto(type, bytes, 0, out.length, out, 0);
+  return out;
+}
+
+export type SourceType = 'F32' | 'F16' | 'BF16';
+
+/**
+ * Convert `nElements` source elements (raw little-endian F32/F16/BF16 bytes at `srcByteOffset`) to `dstType` at
+ * `dst[dstOffset..]`. `scratch` (≥ nElements floats) avoids an allocation when the source is not F32-aligned.
+ * Returns the bytes written.
+ */
+export function convertInto(
+  srcType: SourceType, src: Uint8Array, srcByteOffset: number, nElements: number,
+  dstType: GgmlTypeName, dst: Uint8Array, dstOffset: number, scratch?: Float32Array,
+): number {
+  if (srcType === dstType) {
+    const n = nElements * GGML_TYPES[srcType].typeSize;
+    dst.set(src.subarray(srcByteOffset, srcByteOffset + n), dstOffset);
+    return n;
+  }
+  let f32: Float32Array;
+  let off = 0;
+  const absolute = src.byteOffset + srcByteOffset;
+  if (srcType === 'F32' && absolute % 4 === 0) {
+    f32 = new Float32Array(src.buffer, absolute, nElements);
+  } else {
+    f32 = scratch !== undefined && scratch.length >= nElements ? scratch : new Float32Array(nElements);
+    if (srcType === 'F32') new Uint8Array(f32.buffer, f32.byteOffset, nElements * 4).set(src.subarray(srcByteOffset, srcByteOffset + nElements * 4));
+    else if (srcType === 'F16') f16ToF32Row(src, srcByteOffset, nElements, f32, 0);
+    else bf16ToF32Row(src, srcByteOffset, nElements, f32, 0);
+    off = 0;
+  }
+  return quantizeInto(dstType, f32, off, nElements, dst, dstOffset);
+}
