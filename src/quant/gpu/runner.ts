@@ -1,0 +1,282 @@
+/**
+ * The GPU quantizer: WGSL kernels (this folder's *.wgsl) run through Dawn, byte-identical to the CPU quantizers.
+ *
+ * API
+ * - `createGpuQuantizer({ limits?, allowSoftware?, chunkBytes? })` → `GpuQuantizer`:
+ *   - `quantizeRows(type, src, rowLength, nRows)`: `src = { dtype: 'F32' | 'F16' | 'BF16', bytes }` holds the rows
+ *     as stored (little-endian); resolves to the `nRows` rows in `type`, exactly the bytes the CPU path writes.
+ *   - `supports(type)`, `adapterInfo`, `limits` (the limits in force), `destroy()`.
+ * - `GPU_TYPES`: the output types with a kernel.
+ *
+ * How it runs: the tensor is cut into chunks of whole blocks that fit the device limits (maxStorageBufferBindingSize,
+ * maxBufferSize for source and destination; maxComputeWorkgroupsPerDimension, with a 2-D grid past it) and
+ * `chunkBytes`. Two slots (source, destination, mappable read-back buffer) alternate, so the upload and dispatch of
+ * chunk i+1 overlap the read-back of chunk i. `limits` can lower the adapter's limits, which tests use to force
+ * several dispatches and a 2-D grid.
+ *
+ * The kernel sources are read at run time from next to this module, so the build must copy src/quant/gpu/*.wgsl
+ * into dist/src/quant/gpu/.
+ */
+import { readFileSync } from 'node:fs';
+import { EnvironmentError, UsageError } from '../../errors.ts';
+import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from '../types.ts';
+import { openGpu, type GpuAdapterInfo } from './device.ts';
+
+export type GpuSourceDtype = 'F32' | 'F16' | 'BF16';
+
+export interface GpuSource {
+  dtype: GpuSourceDtype;
+  /** The rows as stored, little-endian, nRows * rowLength elements. */
+  bytes: Uint8Array;
+}
+
+export interface GpuLimits {
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxComputeWorkgroupsPerDimension: number;
+}
+
+export interface GpuQuantizerOptions {
+  /** Lower the adapter's limits (never raise them): tests use this to force several dispatches. */
+  limits?: Partial<GpuLimits>;
+  /** Accept a software adapter (llvmpipe, SwiftShader). Default true: `--device gpu` runs on whatever exists. */
+  allowSoftware?: boolean;
+  /** Upper bound on the source bytes of one dispatch (default 32 MiB): smaller chunks pipeline sooner. */
+  chunkBytes?: number;
+}
+
+export interface GpuQuantizer {
+  readonly adapterInfo: GpuAdapterInfo;
+  readonly limits: GpuLimits;
+  supports(type: GgmlTypeName): boolean;
+  quantizeRows(type: GgmlTypeName, src: GpuSource, rowLength: number, nRows: number): Promise<Uint8Array>;
+  destroy(): void;
+}
+
+interface KernelSpec {
+  file: string;
+  constants?: Record<string, number>;
+}
+
+/** Output type → kernel file (and pipeline constants). */
+const KERNELS: Partial<Record<GgmlTypeName, KernelSpec>> = {
+  F32: { file: 'float.wgsl', constants: { OUT_KIND: 0, TYPE_SIZE: 4 } },
+  F16: { file: 'float.wgsl', constants: { OUT_KIND: 1, TYPE_SIZE: 2 } },
+  BF16: { file: 'float.wgsl', constants: { OUT_KIND: 2, TYPE_SIZE: 2 } },
+  Q8_0: { file: 'q8_0.wgsl' },
+  Q4_0: { file: 'q4_0.wgsl' },
+  Q4_1: { file: 'q4_1.wgsl' },
+  Q5_0: { file: 'q5_0.wgsl' },
+  Q5_1: { file: 'q5_1.wgsl' },
+};
+
+export const GPU_TYPES: readonly GgmlTypeName[] = Object.freeze(Object.keys(KERNELS) as GgmlTypeName[]);
+
+const DTYPE_CODE: Record<GpuSourceDtype, number> = { F32: 0, F16: 1, BF16: 2 };
+const DTYPE_SIZE: Record<GpuSourceDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+const WORKGROUP = 64;
+const PARAMS_BYTES = 16;
+
+function readKernel(file: string): string {
+  return readFileSync(new URL(`./${file}`, import.meta.url), 'utf8');
+}
+
+/** Full WGSL module: the shared softfloat and I/O code, then the type's kernel. */
+export function kernelSource(file: string): string {
+  return [readKernel('softfloat.wgsl'), readKernel('common.wgsl'), readKernel(file)].join('\n');
+}
+
+const align4 = (n: number): number => Math.ceil(n / 4) * 4;
+
+interface Slot {
+  src: GPUBuffer;
+  dst: GPUBuffer;
+  read: GPUBuffer;
+  params: GPUBuffer;
+  bindGroup: GPUBindGroup;
+  /** Settles when this slot's last read-back has been copied out. */
+  busy: Promise<void>;
+}
+
+export async function createGpuQuantizer(options: GpuQuantizerOptions = {}): Promise<GpuQuantizer> {
+  const { device, info } = await openGpu({ allowSoftware: options.allowSoftware ?? true });
+  const dl = device.limits;
+  const lower = (name: keyof GpuLimits): number => Math.min(dl[name], options.limits?.[name] ?? Infinity);
+  const limits: GpuLimits = {
+    maxStorageBufferBindingSize: lower('maxStorageBufferBindingSize'),
+    maxBufferSize: lower('maxBufferSize'),
+    maxComputeWorkgroupsPerDimension: lower('maxComputeWorkgroupsPerDimension'),
+  };
+  const chunkBytes = Math.max(4096, options.chunkBytes ?? 32 * 1024 * 1024);
+  // the largest buffer any chunk may use
+  const maxBuffer = Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / 4) * 4;
+
+  const layout = device.createBindGroupLayout({
+    entries: [
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } },
+      { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
+      { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+    ],
+  });
+  const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
+  const pipelines = new Map<GgmlTypeName, Promise<GPUComputePipeline>>();
+  let slots: Slot[] = [];
+  let slotSrcBytes = 0;
+  let slotDstBytes = 0;
+  let destroyed = false;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  function pipelineFor(type: GgmlTypeName): Promise<GPUComputePipeline> {
+    let p = pipelines.get(type);
+    if (p === undefined) {
+      const spec = KERNELS[type];
+      if (spec === undefined) throw new Error(`no GPU kernel for ${type}`);
+      const module = device.createShaderModule({ code: kernelSource(spec.file), label: spec.file });
+      p = device.createComputePipelineAsync({
+        layout: pipelineLayout,
+        compute: { module, entryPoint: 'main', ...(spec.constants ? { constants: spec.constants } : {}) },
+      });
+      pipelines.set(type, p);
+    }
+    return p;
+  }
+
+  function ensureSlots(srcBytes: number, dstBytes: number): void {
+    if (slots.length > 0 && srcBytes <= slotSrcBytes && dstBytes <= slotDstBytes) return;
+    for (const s of slots) {
+      s.src.destroy();
+      s.dst.destroy();
+      s.read.destroy();
+      s.params.destroy();
+    }
+    slotSrcBytes = Math.max(srcBytes, slotSrcBytes);
+    slotDstBytes = Math.max(dstBytes, slotDstBytes);
+    slots = [0, 1].map(() => {
+      const src = device.createBuffer({ size: slotSrcBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      const dst = device.createBuffer({ size: slotDstBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      const read = device.createBuffer({ size: slotDstBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const params = device.createBuffer({ size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      const bindGroup = device.createBindGroup({
+        layout,
+        entries: [
+          { binding: 0, resource: { buffer: src } },
+          { binding: 1, resource: { buffer: dst } },
+          { binding: 2, resource: { buffer: params } },
+        ],
+      });
+      return { src, dst, read, params, bindGroup, busy: Promise.resolve() };
+    });
+  }
+
+  async function run(type: GgmlTypeName, src: GpuSource, rowLength: number, nRows: number): Promise<Uint8Array> {
+    const t = GGML_TYPES[type];
+    if (KERNELS[type] === undefined) {
+      throw new UsageError('GPU_TYPE_UNSUPPORTED', `The GPU quantizer has no kernel for ${type}.`, {
+        hint: `Use --device cpu for ${type}; the GPU handles ${GPU_TYPES.join(', ')}.`,
+        details: { type },
+      });
+    }
+    const outBytes = rowSizeBytes(type, rowLength) * nRows;
+    const esz = DTYPE_SIZE[src.dtype];
+    const nElements = rowLength * nRows;
+    if (src.bytes.byteLength !== nElements * esz) {
+      throw new UsageError('GPU_SOURCE_SIZE', `The ${src.dtype} source holds ${src.bytes.byteLength} bytes, expected ${nElements * esz} for ${nRows} rows of ${rowLength}.`, {
+        hint: 'Pass the tensor bytes exactly as stored, rows × row length elements.',
+        details: { bytes: src.bytes.byteLength, rowLength, nRows, dtype: src.dtype },
+      });
+    }
+    const out = new Uint8Array(outBytes);
+    const nBlocks = nElements / t.blockSize;
+    if (nBlocks === 0) return out;
+
+    // Blocks per chunk: within every buffer limit, the dispatch grid and chunkBytes; even, so that F16/BF16
+    // sources of one-element blocks stay 4-byte aligned.
+    const srcPerBlock = t.blockSize * esz;
+    const maxGrid = limits.maxComputeWorkgroupsPerDimension;
+    let perChunk = Math.min(
+      Math.floor(maxBuffer / Math.max(srcPerBlock, t.typeSize + 4)),
+      Math.floor(chunkBytes / srcPerBlock),
+      maxGrid * maxGrid * WORKGROUP,
+    );
+    if (perChunk >= 2) perChunk -= perChunk % 2;
+    if (perChunk < 1) {
+      throw new EnvironmentError('GPU_LIMITS_TOO_SMALL', `The GPU's buffer limit (${maxBuffer} bytes) cannot hold one ${type} block.`, {
+        hint: 'Use --device cpu.',
+        details: { limits },
+      });
+    }
+    perChunk = Math.min(perChunk, nBlocks);
+    ensureSlots(align4(perChunk * srcPerBlock), align4(perChunk * t.typeSize + 4));
+    const pipeline = await pipelineFor(type);
+
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const params = new Uint32Array(PARAMS_BYTES / 4);
+    let index = 0;
+    for (let b0 = 0; b0 < nBlocks; b0 += perChunk, index++) {
+      const nb = Math.min(perChunk, nBlocks - b0);
+      const slot = slots[index % 2]!;
+      await slot.busy; // read-back of the chunk that used this slot two steps ago is done
+      const srcStart = b0 * srcPerBlock;
+      const srcLen = nb * srcPerBlock;
+      let chunk = src.bytes.subarray(srcStart, srcStart + srcLen);
+      if (srcLen % 4 !== 0 || chunk.byteOffset % 4 !== 0) {
+        const padded = new Uint8Array(align4(srcLen));
+        padded.set(chunk);
+        chunk = padded;
+      }
+      device.queue.writeBuffer(slot.src, 0, chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      params[0] = nb;
+      params[1] = DTYPE_CODE[src.dtype];
+      device.queue.writeBuffer(slot.params, 0, params);
+
+      const dstLen = nb * t.typeSize;
+      const readLen = align4(dstLen);
+      const groups = Math.ceil(nb / WORKGROUP);
+      const gx = Math.min(groups, maxGrid);
+      const gy = Math.ceil(groups / gx);
+      const enc = device.createCommandEncoder();
+      enc.clearBuffer(slot.dst, 0, align4(dstLen + 4));
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, slot.bindGroup);
+      pass.dispatchWorkgroups(gx, gy);
+      pass.end();
+      enc.copyBufferToBuffer(slot.dst, 0, slot.read, 0, readLen);
+      device.queue.submit([enc.finish()]);
+      const outOffset = b0 * t.typeSize;
+      slot.busy = slot.read.mapAsync(GPUMapMode.READ, 0, readLen).then(() => {
+        out.set(new Uint8Array(slot.read.getMappedRange(0, readLen), 0, dstLen), outOffset);
+        slot.read.unmap();
+      });
+    }
+    await Promise.all(slots.map((s) => s.busy));
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    if (oom !== null) {
+      throw new EnvironmentError('GPU_OUT_OF_MEMORY', `The GPU ran out of memory quantizing to ${type}: ${oom.message}`, {
+        hint: 'Lower the chunk size, close other GPU programs, or use --device cpu.',
+      });
+    }
+    if (validation !== null) throw new Error(`WebGPU validation error in the ${type} kernel: ${validation.message}`);
+    return out;
+  }
+
+  return {
+    adapterInfo: info,
+    limits,
+    supports: (type) => KERNELS[type] !== undefined,
+    quantizeRows(type, src, rowLength, nRows) {
+      if (destroyed) return Promise.reject(new Error('GPU quantizer used after destroy()'));
+      // one tensor at a time: the slots are shared
+      const result = queue.then(() => run(type, src, rowLength, nRows));
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      device.destroy();
+    },
+  };
+}
