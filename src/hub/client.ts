@@ -1,0 +1,151 @@
+/**
+ * Hub metadata through `@huggingface/hub` (revision → commit, the recursive tree with `lfs.oid`), with our own
+ * `fetch` underneath: it adds the token only for the hub's own origin, retries 429/5xx/resets with backoff, and turns
+ * error answers into typed errors while the `X-Error-Code` header is still visible (the library drops it, §1.4 of
+ * ../shared/research/hub-protocol.md). The token is never handed to the library itself, which would also reject
+ * tokens not starting with `hf_`.
+ */
+import { listFiles, modelInfo } from '@huggingface/hub';
+import { NetworkError, isLlamaError } from '../errors.ts';
+import type { ProgressSink } from '../progress/events.ts';
+import { redactSecrets } from '../redact.ts';
+import { DEFAULT_RETRY, backoffDelay, isTransientNetworkError, parseRetryAfter, sleep, type RetryPolicy } from '../transfer/retry.ts';
+import { hubError, isRetryableStatus, type HubErrorContext } from './errors.ts';
+
+export interface HubClientOptions {
+  endpoint: string;
+  token?: string | undefined;
+  retry?: RetryPolicy;
+  onProgress?: ProgressSink;
+  signal?: AbortSignal;
+}
+
+export interface RemoteFile {
+  path: string;
+  size: number;
+  /** Git blob sha1 (`oid`). */
+  gitOid: string;
+  /** sha256 of the content for LFS files (`lfs.oid`). */
+  lfsSha256?: string;
+}
+
+const COMMIT = /^[0-9a-f]{40}$/;
+
+export class HubClient {
+  readonly endpoint: string;
+  readonly #token: string | undefined;
+  readonly #retry: RetryPolicy;
+  readonly #onProgress: ProgressSink | undefined;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(options: HubClientOptions) {
+    this.endpoint = options.endpoint;
+    this.#token = options.token;
+    this.#retry = options.retry ?? DEFAULT_RETRY;
+    this.#onProgress = options.onProgress;
+    this.#signal = options.signal;
+  }
+
+  get hasToken(): boolean {
+    return this.#token !== undefined;
+  }
+
+  /** Headers for a request to `url`: the token only when it goes to the hub's own origin. */
+  authHeaders(url: string): Record<string, string> {
+    if (!this.#token) return {};
+    return new URL(url).origin === new URL(this.endpoint).origin ? { authorization: `Bearer ${this.#token}` } : {};
+  }
+
+  /** A `fetch` for `@huggingface/hub`: auth, retries, typed errors for `ctx`. */
+  fetchFor(ctx: Omit<HubErrorContext, 'endpoint' | 'tokenGiven'>): typeof fetch {
+    const fullCtx: HubErrorContext = { ...ctx, endpoint: this.endpoint, tokenGiven: this.hasToken };
+    return async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      const headers = new Headers(init?.headers);
+      headers.delete('authorization');
+      for (const [k, v] of Object.entries(this.authHeaders(url))) headers.set(k, v);
+      for (let attempt = 0; ; attempt++) {
+        let response: Response;
+        try {
+          response = await fetch(url, { ...init, headers, signal: this.#signal ?? null });
+        } catch (error) {
+          if (!isTransientNetworkError(error) || attempt + 1 >= this.#retry.attempts) throw this.#networkError(error, url);
+          await this.#pause(attempt, undefined, `${(error as Error).message}`);
+          continue;
+        }
+        if (response.ok) return response;
+        const body = (await response.text().catch(() => '')).slice(0, 2000);
+        const typed = hubError(
+          {
+            status: response.status,
+            errorCode: response.headers.get('x-error-code') ?? undefined,
+            errorMessage: response.headers.get('x-error-message') ?? undefined,
+            body,
+            url,
+          },
+          fullCtx,
+        );
+        if (typed) throw typed;
+        if (!isRetryableStatus(response.status) || attempt + 1 >= this.#retry.attempts) {
+          throw new NetworkError('HUB_UNAVAILABLE', `The hub at ${this.endpoint} still answered ${response.status} after ${attempt + 1} tries.`, {
+            hint: 'The hub is overloaded or down; try again later.',
+            details: { status: response.status, repo: ctx.repo },
+          });
+        }
+        await this.#pause(attempt, parseRetryAfter(response.headers.get('retry-after')), `HTTP ${response.status}`);
+      }
+    };
+  }
+
+  async #pause(attempt: number, retryAfterMs: number | undefined, why: string): Promise<void> {
+    const delay = backoffDelay(this.#retry, attempt, retryAfterMs);
+    this.#onProgress?.({ type: 'message', level: 'warn', text: `hub request failed (${redactSecrets(why)}); retrying in ${(delay / 1000).toFixed(1)} s` });
+    await sleep(delay, this.#signal);
+  }
+
+  #networkError(error: unknown, url: string): NetworkError {
+    if (isLlamaError(error)) return error as NetworkError;
+    return new NetworkError('HUB_UNREACHABLE', `Cannot reach the hub at ${this.endpoint}: ${(error as Error).message}.`, {
+      hint: 'Check the network connection and --endpoint / HF_ENDPOINT, or use --offline with a complete cache.',
+      details: { host: new URL(url).host },
+      cause: error,
+    });
+  }
+
+  /** Resolve a branch, tag or commit to the 40-hex commit it names now. */
+  async resolveCommit(repo: string, revision: string): Promise<string> {
+    const info = await modelInfo({
+      name: repo,
+      revision,
+      hubUrl: this.endpoint,
+      additionalFields: ['sha'],
+      fetch: this.fetchFor({ repo, revision }),
+    });
+    const sha = (info as { sha?: unknown }).sha;
+    if (typeof sha !== 'string' || !COMMIT.test(sha)) {
+      throw new NetworkError('HUB_BAD_RESPONSE', `The hub did not name a commit for ${repo}@${revision}.`, {
+        hint: 'Check --endpoint / HF_ENDPOINT points at a Hugging Face compatible hub.',
+      });
+    }
+    return sha;
+  }
+
+  /** Every file of the repo at `commit` (the tree is paged; the library follows the Link headers). */
+  async listFiles(repo: string, commit: string): Promise<RemoteFile[]> {
+    const out: RemoteFile[] = [];
+    for await (const entry of listFiles({
+      repo: { type: 'model', name: repo },
+      revision: commit,
+      recursive: true,
+      expand: false,
+      hubUrl: this.endpoint,
+      fetch: this.fetchFor({ repo, revision: commit }),
+    })) {
+      if (entry.type !== 'file') continue;
+      const file: RemoteFile = { path: entry.path, size: entry.size, gitOid: entry.oid ?? '' };
+      if (entry.lfs?.oid) file.lfsSha256 = entry.lfs.oid;
+      out.push(file);
+    }
+    return out;
+  }
+}

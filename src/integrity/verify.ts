@@ -1,0 +1,164 @@
+/**
+ * `verify`: re-hash a pulled checkout against the lockfile, or (with no lockfile entry) against the hub's tree for
+ * the pinned commit, and report every file as ok, mismatch, missing or extra. The report is data; the command decides
+ * the exit code (4 on any problem).
+ */
+import { readdir } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
+import { UsageError } from '../errors.ts';
+import { HubClient } from '../hub/client.ts';
+import { checkRepoId, resolveCacheDir, resolveEndpoint, resolveToken } from '../hub/config.ts';
+import type { ProgressSink } from '../progress/events.ts';
+import { CacheLayout, LocalDirLayout } from '../transfer/layout.ts';
+import { hashFile } from './hash.ts';
+import { DEFAULT_LOCKFILE, readLockfile } from './lockfile.ts';
+
+export interface VerifyOptions {
+  /** Folder to check: a local dir or a cache snapshot folder. Default: the cache snapshot of the locked commit. */
+  dir?: string;
+  /** Default llama.lock.json in the cwd (used when it exists). */
+  lockfile?: string;
+  repo?: string;
+  cacheDir?: string;
+  endpoint?: string;
+  token?: string;
+  env?: Record<string, string | undefined>;
+  onProgress?: ProgressSink;
+  signal?: AbortSignal;
+}
+
+export type VerifyStatus = 'ok' | 'mismatch' | 'missing' | 'extra';
+
+export interface VerifiedFile {
+  path: string;
+  status: VerifyStatus;
+  /** What the file should be (absent for extra files). */
+  expected?: { size: number; sha256?: string; gitSha1?: string };
+  /** What it is (absent for missing files). */
+  actual?: { size: number; sha256: string; gitSha1?: string };
+}
+
+export interface VerifyReport {
+  repo: string;
+  commit: string;
+  dir: string;
+  /** Where the expected hashes came from. */
+  against: 'lockfile' | 'hub';
+  ok: boolean;
+  counts: Record<VerifyStatus, number>;
+  files: VerifiedFile[];
+}
+
+const COMMIT = /^[0-9a-f]{40}$/;
+
+/** `<cache>/models--org--name/snapshots/<commit>` → repo and commit. */
+function fromSnapshotDir(dir: string): { repo: string; commit: string } | undefined {
+  const commit = basename(dir);
+  const snapshots = dirname(dir);
+  const repoDir = basename(dirname(snapshots));
+  if (!COMMIT.test(commit) || basename(snapshots) !== 'snapshots' || !repoDir.startsWith('models--')) return undefined;
+  return { repo: repoDir.slice('models--'.length).split('--').join('/'), commit };
+}
+
+async function listFilesUnder(root: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(root, { recursive: true, withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    if (!e.isFile() && !e.isSymbolicLink()) continue;
+    const rel = relative(root, join(e.parentPath, e.name)).split(sep).join('/');
+    // The local dir's own bookkeeping (hf's and ours) is not part of the checkout.
+    if (rel.startsWith('.cache/huggingface/')) continue;
+    out.push(rel);
+  }
+  return out.sort();
+}
+
+export async function verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+  const env = options.env ?? process.env;
+  const lockPath = resolvePath(options.lockfile ?? DEFAULT_LOCKFILE);
+  const lock = await readLockfile(lockPath);
+  if (options.lockfile && !lock) {
+    throw new UsageError('LOCKFILE_NOT_FOUND', `No lockfile at ${lockPath}.`, { hint: 'Pass the lockfile `llama pull` wrote, or verify against the hub with --repo.' });
+  }
+  const dir = options.dir ? resolvePath(options.dir) : undefined;
+  const snap = dir ? fromSnapshotDir(dir) : undefined;
+  const lockedRepos = Object.keys(lock?.repos ?? {});
+  const repo = checkRepoId(
+    options.repo ??
+      snap?.repo ??
+      (lockedRepos.length === 1
+        ? (lockedRepos[0] as string)
+        : (() => {
+            throw new UsageError('VERIFY_REPO_UNKNOWN', lockedRepos.length > 1 ? `The lockfile names several repos (${lockedRepos.join(', ')}).` : 'Which repo to verify is unknown.', {
+              hint: 'Pass --repo org/name.',
+            });
+          })()),
+  );
+  const locked = lock?.repos[repo];
+  let commit: string;
+  let against: VerifyReport['against'];
+  const expected = new Map<string, NonNullable<VerifiedFile['expected']>>();
+  if (locked) {
+    commit = locked.commit;
+    against = 'lockfile';
+    for (const [path, f] of Object.entries(locked.files)) {
+      expected.set(path, f.gitSha1 ? { size: f.size, sha256: f.sha256, gitSha1: f.gitSha1 } : { size: f.size, sha256: f.sha256 });
+    }
+  } else {
+    against = 'hub';
+    const endpoint = resolveEndpoint(options.endpoint, env);
+    const client = new HubClient({ endpoint, token: await resolveToken(options.token, env), ...(options.signal ? { signal: options.signal } : {}) });
+    let pinned = snap?.commit;
+    if (!pinned && dir) {
+      const local = new LocalDirLayout(dir);
+      for (const rel of await listFilesUnder(dir)) {
+        const meta = await local.readMetadata(rel);
+        if (meta && COMMIT.test(meta.commit)) {
+          pinned = meta.commit;
+          break;
+        }
+      }
+    }
+    commit = pinned ?? (await client.resolveCommit(repo, 'main'));
+    for (const f of await client.listFiles(repo, commit)) {
+      expected.set(f.path, f.lfsSha256 ? { size: f.size, sha256: f.lfsSha256 } : { size: f.size, gitSha1: f.gitOid });
+    }
+  }
+  const root = dir ?? new CacheLayout(resolveCacheDir(options.cacheDir, env), repo).filesRoot(commit);
+
+  const files: VerifiedFile[] = [];
+  const paths = [...expected.keys()].sort();
+  options.onProgress?.({ type: 'start', task: 'verify', label: `${repo}@${commit.slice(0, 10)}`, unit: 'items', total: paths.length });
+  let n = 0;
+  for (const path of paths) {
+    options.signal?.throwIfAborted();
+    const want = expected.get(path) as NonNullable<VerifiedFile['expected']>;
+    let got;
+    try {
+      got = await hashFile(join(root, ...path.split('/')), { gitSha1: want.gitSha1 !== undefined });
+    } catch {
+      files.push({ path, status: 'missing', expected: want });
+      continue;
+    }
+    const actual: NonNullable<VerifiedFile['actual']> = { size: got.size, sha256: got.sha256 };
+    if (got.gitSha1) actual.gitSha1 = got.gitSha1;
+    const good =
+      got.size === want.size && (want.sha256 === undefined || got.sha256 === want.sha256) && (want.gitSha1 === undefined || got.gitSha1 === want.gitSha1);
+    files.push({ path, status: good ? 'ok' : 'mismatch', expected: want, actual });
+    options.onProgress?.({ type: 'advance', task: 'verify', done: ++n, total: paths.length });
+  }
+  for (const path of await listFilesUnder(root)) {
+    if (!expected.has(path)) files.push({ path, status: 'extra' });
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const counts: Record<VerifyStatus, number> = { ok: 0, mismatch: 0, missing: 0, extra: 0 };
+  for (const f of files) counts[f.status]++;
+  const ok = counts.mismatch === 0 && counts.missing === 0 && counts.extra === 0;
+  options.onProgress?.({ type: 'end', task: 'verify', ok });
+  return { repo, commit, dir: root, against, ok, counts, files };
+}
