@@ -166,3 +166,45 @@ export function convertInto(
   }
   return quantizeInto(dstType, f32, off, nElements, dst, dstOffset);
 }
+
+/** Byte offsets inside a block of the f16 scale fields that ggml_validate_row_data checks. */
+const HALF_FIELDS: Partial<Record<GgmlTypeName, readonly number[]>> = {
+  Q8_0: [0],
+  Q4_0: [0],
+  Q5_0: [0],
+  Q4_1: [0, 2],
+  Q5_1: [0, 2],
+  Q2_K: [80, 82],
+  Q3_K: [108],
+  Q4_K: [0, 2],
+  Q5_K: [0, 2],
+  Q6_K: [208],
+};
+
+/**
+ * ggml_validate_row_data: index of the first block (element for F32/F16/BF16) whose scales or values are inf/NaN,
+ * or -1 when all are finite. llama-quantize refuses to write such data ("quantized data validation failed").
+ */
+export function findInvalidBlock(type: GgmlTypeName, bytes: Uint8Array): number {
+  const info = GGML_TYPES[type];
+  const n = Math.floor(bytes.length / info.typeSize);
+  if (type === 'F32') {
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < n; i++) if (!Number.isFinite(dv.getFloat32(4 * i, true))) return i;
+    return -1;
+  }
+  if (type === 'F16' || type === 'BF16') {
+    const mask = type === 'F16' ? 0x7c00 : 0x7f80;
+    for (let i = 0; i < n; i++) if (((bytes[2 * i]! | (bytes[2 * i + 1]! << 8)) & mask) === mask) return i;
+    return -1;
+  }
+  const fields = HALF_FIELDS[type];
+  if (fields === undefined) throw unsupported(type);
+  for (let i = 0; i < n; i++) {
+    for (const f of fields) {
+      const o = i * info.typeSize + f;
+      if (((bytes[o]! | (bytes[o + 1]! << 8)) & 0x7c00) === 0x7c00) return i;
+    }
+  }
+  return -1;
+}
