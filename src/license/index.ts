@@ -1,0 +1,66 @@
+/**
+ * The license engine: catalog, lineage, clause-cited checks, NOTICE, identification, report renderers.
+ *
+ * Typical use (what `llama license check` and `llama package` do):
+ *
+ *   const { config, baseDir } = await loadConfig();
+ *   const lineage = await resolveLineage({ baseModels: config.derivative?.baseModels ?? [],
+ *     trainedOnOutputsOf: config.derivative?.trainedOnOutputsOf, baseDir, derivativeDir, offline,
+ *     hub: hubCardSource({ hubUrl, accessToken }), cacheDir });
+ *   const report = checkDerivative(config, lineage, { docs: await readDocs(config.docs, baseDir) });
+ *   report.blocking            // true → exit 3 (ComplianceError('LICENSE_BLOCKING', …) or set the exit code)
+ *   renderReport(report, 'text' | 'json' | 'sarif')
+ *   renderNotice(lineage, { attribution })           // NOTICE file text
+ *   for (const { entry } of lineageLicenses(lineage)) await readLicenseTexts(entry)  // verbatim LICENSE / USE_POLICY
+ *   await identifyText(text) / identifyFile(path)     // which catalog license a text is
+ *
+ * Catalog data: CATALOG, getLicense(id), licenseFromHfMetadata(license, license_name), AUP_CATEGORIES.
+ * Nothing here prints; hub reads report through `onProgress`.
+ */
+export {
+  AUP_CATEGORIES,
+  CATALOG,
+  cite,
+  getLicense,
+  licenseFromHfMetadata,
+  type AupItem,
+  type LicenseEntry,
+  type LicenseFamily,
+  type LicenseTextFile,
+  type Via,
+} from './catalog.ts';
+export { fingerprint, normalizeText, normalizedWords, sha256Hex, similarity } from './normalize.ts';
+export { identifyFile, identifyText, SIMILARITY_FLOOR, type Identification } from './identify.ts';
+export { assertEmittable, hasEmittableText, readLicenseTexts, templatesRoot, type VerbatimText } from './texts.ts';
+export { cardMetadataFromObject, parseModelCard, type CardMetadata } from './card.ts';
+export {
+  hubCardSource,
+  nodeLicense,
+  resolveLineage,
+  walkLineage,
+  type HubCardSourceOptions,
+  type Lineage,
+  type LineageNode,
+  type ModelCardSource,
+  type RemoteCard,
+  type ResolveLineageOptions,
+  type TextCheck,
+} from './lineage.ts';
+export { lineageLicenses, noticeLines, renderNotice, renderNoticeForIds, type NoticeLine, type NoticeOptions } from './notice.ts';
+export {
+  categoriesOfUse,
+  checkDerivative,
+  FINDING_IDS,
+  FINDING_RULES,
+  nameHasPrefix,
+  previousMonth,
+  type CheckOptions,
+  type Finding,
+  type FindingId,
+  type LicenseReport,
+  type LicenseSummary,
+  type Obligation,
+  type Severity,
+} from './checks.ts';
+export { renderJson, renderLineageTree, renderReport, renderSarif, renderText, toSarif, type ReportFormat, type SarifOptions } from './report.ts';
+export { readDocs, runLicenseCheck, type LicenseCheckOptions, type LicenseCheckResult } from './run.ts';

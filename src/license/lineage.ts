@@ -1,0 +1,373 @@
+/**
+ * The lineage resolver: from a derivative's direct bases (and the models whose outputs trained it) up through every
+ * `base_model`, determining each ancestor's license from its model card, from the LICENSE / USE_POLICY files in the
+ * checkpoint (identified by normalised text), or from the hub's cardData.
+ *
+ * Entries are local checkpoint directories (absolute or relative to `baseDir`) or hub repo ids. Offline, a repo id is
+ * looked up in the Hugging Face cache layout (models--org--name/snapshots/<commit>/, the same one `llama pull`
+ * writes); online, through a ModelCardSource (hubCardSource below wraps @huggingface/hub). Nothing here decides
+ * compliance: checks.ts reads the tree.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { downloadFile, modelInfo } from '@huggingface/hub';
+import { isLlamaError, UsageError } from '../errors.ts';
+import type { ProgressSink } from '../progress/events.ts';
+import { registerSecret } from '../redact.ts';
+import { getLicense, licenseFromHfMetadata, type LicenseEntry, type Via } from './catalog.ts';
+import { cardMetadataFromObject, cardSaysMultimodal, configSaysMultimodal, parseModelCard, type CardMetadata } from './card.ts';
+import { identifyText, type Identification } from './identify.ts';
+
+/** A LICENSE / USE_POLICY file found in a checkpoint and what it was identified as. */
+export interface TextCheck {
+  file: string;
+  identification: Identification;
+  /** The license the node is under (what the file should be), or null when undetermined. */
+  expected: string | null;
+  /** `ok`; `tampered`: near the expected text but not equal; `other-license`: another catalog text; `unrecognised`. */
+  status: 'ok' | 'tampered' | 'other-license' | 'unrecognised';
+}
+
+export interface LicenseEvidence {
+  source: 'card' | 'license-file' | 'hub-card' | 'config';
+  detail: string;
+}
+
+export interface LineageNode {
+  /** As written in the config or the card (repo id or path). */
+  ref: string;
+  kind: 'local' | 'hub' | 'cache';
+  /** Absolute directory, or the repo id. */
+  location: string;
+  /** How the derivative reached this ancestor: through its weights, or only through its outputs. */
+  via: Via;
+  /** The edge to the child: a base model, or a model whose outputs were used. */
+  edge: 'base' | 'outputs';
+  license: string | null;
+  /** What the card declared, verbatim, for the report. */
+  declared: { license?: string; licenseName?: string; licenseLink?: string };
+  evidence: LicenseEvidence[];
+  texts: TextCheck[];
+  multimodal: boolean | null;
+  parents: LineageNode[];
+  /** Why the license could not be determined, or what went wrong reaching the ancestor. */
+  problems: string[];
+}
+
+export interface Lineage {
+  /** The derivative's own checkpoint directory, when checked (its LICENSE files are checked against the lineage). */
+  derivative: { dir: string; card: CardMetadata | undefined; texts: Array<{ file: string; identification: Identification }> } | null;
+  roots: LineageNode[];
+}
+
+/** Hub access for lineage, kept small so tests and other hubs can provide it. */
+export interface ModelCardSource {
+  /** The card metadata of a hub repo (cardData, or README front matter); undefined when the repo does not exist. */
+  fetchCard(repo: string): Promise<RemoteCard | undefined>;
+  /** The text of one file of the repo, undefined when absent. */
+  fetchText(repo: string, path: string): Promise<string | undefined>;
+}
+
+export interface RemoteCard {
+  card: CardMetadata;
+  multimodal?: boolean;
+}
+
+export interface ResolveLineageOptions {
+  baseModels: readonly string[];
+  trainedOnOutputsOf?: readonly string[];
+  /** Where relative paths are resolved (the config file's directory). */
+  baseDir: string;
+  /** The derivative's own checkpoint directory (its card's base_model is used when baseModels is empty). */
+  derivativeDir?: string;
+  /** No network: repo ids come from the Hugging Face cache only. */
+  offline?: boolean;
+  hub?: ModelCardSource;
+  /** The Hugging Face cache (models--org--name/…) to look repo ids up in. */
+  cacheDir?: string;
+  maxDepth?: number;
+  onProgress?: ProgressSink;
+}
+
+const LICENSE_FILE = /^(licen[cs]e|use_policy|licen[cs]e-model|licen[cs]e_agreement)(\.(txt|md))?$/i;
+const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const DEFAULT_DEPTH = 12;
+
+export async function resolveLineage(options: ResolveLineageOptions): Promise<Lineage> {
+  const ctx: Ctx = { options, maxDepth: options.maxDepth ?? DEFAULT_DEPTH };
+  let derivative: Lineage['derivative'] = null;
+  let bases = [...options.baseModels];
+  if (options.derivativeDir !== undefined) {
+    const dir = resolve(options.baseDir, options.derivativeDir);
+    if (!isDirectory(dir)) {
+      throw new UsageError('LINEAGE_DIR_NOT_FOUND', `The checkpoint directory ${dir} does not exist.`, {
+        hint: 'Pass the directory of the derivative checkpoint, or leave the argument out to check the configuration only.',
+        details: { dir },
+      });
+    }
+    const card = await readCard(dir);
+    const texts = [];
+    for (const file of await licenseFiles(dir)) texts.push({ file, identification: await identifyText(await readFile(file, 'utf8')) });
+    derivative = { dir, card, texts };
+    if (bases.length === 0 && card) bases = card.baseModels;
+  }
+  const roots: LineageNode[] = [];
+  for (const ref of bases) roots.push(await resolveNode(ctx, ref, options.baseDir, 'materials', 'base', 0, new Set()));
+  for (const ref of options.trainedOnOutputsOf ?? []) roots.push(await resolveNode(ctx, ref, options.baseDir, 'outputs', 'outputs', 0, new Set()));
+  return { derivative, roots };
+}
+
+interface Ctx {
+  options: ResolveLineageOptions;
+  maxDepth: number;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function readCard(dir: string): Promise<CardMetadata | undefined> {
+  const path = join(dir, 'README.md');
+  if (!existsSync(path)) return undefined;
+  return parseModelCard(await readFile(path, 'utf8'));
+}
+
+async function readConfigMultimodal(dir: string): Promise<boolean | undefined> {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) return undefined;
+  try {
+    return configSaysMultimodal(JSON.parse(await readFile(path, 'utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+async function licenseFiles(dir: string): Promise<string[]> {
+  const names = (await readdir(dir)).filter((n) => LICENSE_FILE.test(n)).sort();
+  return names.map((n) => join(dir, n)).filter((p) => statSync(p).isFile());
+}
+
+/** The snapshot directory of a repo in the HF cache layout (refs/main, else the only snapshot). */
+function cachedSnapshot(cacheDir: string | undefined, repo: string): string | undefined {
+  if (cacheDir === undefined) return undefined;
+  const root = join(cacheDir, `models--${repo.replace('/', '--')}`);
+  if (!isDirectory(root)) return undefined;
+  const refFile = join(root, 'refs', 'main');
+  if (existsSync(refFile)) {
+    const commit = readFileSyncTrim(refFile);
+    const dir = join(root, 'snapshots', commit);
+    if (commit && isDirectory(dir)) return dir;
+  }
+  return undefined;
+}
+
+function readFileSyncTrim(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+function newNode(ref: string, kind: LineageNode['kind'], location: string, via: Via, edge: LineageNode['edge']): LineageNode {
+  return { ref, kind, location, via, edge, license: null, declared: {}, evidence: [], texts: [], multimodal: null, parents: [], problems: [] };
+}
+
+async function resolveNode(ctx: Ctx, ref: string, baseDir: string, via: Via, edge: LineageNode['edge'], depth: number, seen: Set<string>): Promise<LineageNode> {
+  const localPath = resolve(baseDir, ref);
+  // A repo id that also exists as a directory here is taken as the local checkpoint.
+  const looksLocal = isAbsolute(ref) || ref.startsWith('./') || ref.startsWith('../') || !REPO_ID.test(ref) || isDirectory(localPath);
+  let node: LineageNode;
+  if (looksLocal) {
+    node = newNode(ref, 'local', localPath, via, edge);
+    if (!isDirectory(localPath)) {
+      node.problems.push(`the directory ${localPath} does not exist`);
+      return node;
+    }
+    await describeLocal(node, localPath);
+  } else {
+    const cached = cachedSnapshot(ctx.options.cacheDir, ref);
+    if (cached !== undefined) {
+      node = newNode(ref, 'cache', ref, via, edge);
+      await describeLocal(node, cached);
+    } else if (ctx.options.offline || ctx.options.hub === undefined) {
+      node = newNode(ref, 'hub', ref, via, edge);
+      node.problems.push(ctx.options.offline ? 'offline, and the repo is not in the local Hugging Face cache' : 'no hub access was configured');
+      return node;
+    } else {
+      node = newNode(ref, 'hub', ref, via, edge);
+      ctx.options.onProgress?.({ type: 'message', level: 'info', text: `lineage: reading the card of ${ref}` });
+      await describeRemote(node, ref, ctx.options.hub);
+    }
+  }
+  const key = `${node.kind === 'local' ? node.location : ref.toLowerCase()}`;
+  if (seen.has(key)) {
+    node.problems.push('the base_model chain loops back to this model; not followed again');
+    return node;
+  }
+  const card = (node as LineageNode & { card?: CardMetadata }).card;
+  delete (node as LineageNode & { card?: CardMetadata }).card;
+  const parents = card?.baseModels ?? [];
+  if (parents.length > 0 && depth + 1 >= ctx.maxDepth) {
+    node.problems.push(`the base_model chain is deeper than ${ctx.maxDepth} levels; not followed further`);
+    return node;
+  }
+  const nextSeen = new Set(seen).add(key);
+  const parentBase = node.kind === 'local' ? node.location : baseDir;
+  for (const parent of parents) {
+    // A card's base_model names a hub repo; a relative path in it is relative to that checkpoint.
+    node.parents.push(await resolveNode(ctx, parent, parentBase, via, 'base', depth + 1, nextSeen));
+  }
+  return node;
+}
+
+function applyCard(node: LineageNode, card: CardMetadata | undefined, source: 'card' | 'hub-card'): LicenseEntry | undefined {
+  if (!card) return undefined;
+  if (card.license !== undefined) node.declared.license = card.license;
+  if (card.licenseName !== undefined) node.declared.licenseName = card.licenseName;
+  if (card.licenseLink !== undefined) node.declared.licenseLink = card.licenseLink;
+  const entry = licenseFromHfMetadata(card.license, card.licenseName);
+  if (entry) {
+    node.license = entry.id;
+    node.evidence.push({ source, detail: `model card: license: ${card.license ?? ''}${card.licenseName ? `, license_name: ${card.licenseName}` : ''}` });
+  } else if (card.license !== undefined || card.licenseName !== undefined) {
+    node.problems.push(`the card names a license the catalog does not know (license: ${card.license ?? '—'}${card.licenseName ? `, license_name: ${card.licenseName}` : ''})`);
+  }
+  return entry;
+}
+
+function judgeText(node: LineageNode, file: string, identification: Identification): TextCheck {
+  const expected = node.license;
+  let status: TextCheck['status'];
+  if (identification.license === null) status = 'unrecognised';
+  else if (expected !== null && identification.license !== expected) status = 'other-license';
+  else if (identification.match === 'similar') status = 'tampered';
+  else status = 'ok';
+  return { file, identification, expected, status };
+}
+
+async function describeLocal(node: LineageNode, dir: string): Promise<void> {
+  const card = await readCard(dir);
+  applyCard(node, card, 'card');
+  const identified: Array<{ file: string; identification: Identification }> = [];
+  for (const file of await licenseFiles(dir)) identified.push({ file, identification: await identifyText(await readFile(file, 'utf8')) });
+  if (node.license === null) {
+    // No usable card: the LICENSE file decides when it is a catalog text (exact, known variant or permissive marker).
+    const decisive = identified.find((t) => t.identification.role === 'license' && t.identification.license !== null && t.identification.match !== 'similar')
+      ?? identified.find((t) => t.identification.role === 'license' && t.identification.license !== null);
+    if (decisive) {
+      node.license = decisive.identification.license;
+      node.evidence.push({ source: 'license-file', detail: `${decisive.file} is the ${decisive.identification.licenseName} (${decisive.identification.match}, similarity ${decisive.identification.similarity.toFixed(3)})` });
+    }
+  }
+  node.texts = identified.map((t) => judgeText(node, t.file, t.identification));
+  if (node.license === null && node.problems.length === 0) {
+    node.problems.push(card ? 'the model card has no license metadata and no LICENSE file in the checkpoint matches a catalog text' : 'no model card (README.md) and no LICENSE file matching a catalog text');
+  }
+  const fromConfig = await readConfigMultimodal(dir);
+  const fromCard = cardSaysMultimodal(card);
+  node.multimodal = fromConfig ?? fromCard ?? null;
+  (node as LineageNode & { card?: CardMetadata }).card = card;
+}
+
+async function describeRemote(node: LineageNode, repo: string, hub: ModelCardSource): Promise<void> {
+  let remote: RemoteCard | undefined;
+  try {
+    remote = await hub.fetchCard(repo);
+  } catch (error) {
+    node.problems.push(`the hub could not be read: ${isLlamaError(error) ? error.message : (error as Error).message}`);
+    return;
+  }
+  if (!remote) {
+    node.problems.push('the repo does not exist on the hub');
+    return;
+  }
+  applyCard(node, remote.card, 'hub-card');
+  // `license: other` with a LICENSE link inside the repo: identify that file's text.
+  const link = remote.card.licenseLink;
+  const candidates = node.license === null ? [link && !/^https?:/i.test(link) ? link : undefined, 'LICENSE', 'LICENSE.txt', 'LICENSE.md'].filter((p): p is string => p !== undefined) : [];
+  for (const path of candidates) {
+    const text = await hub.fetchText(repo, path).catch(() => undefined);
+    if (text === undefined) continue;
+    const identification = await identifyText(text);
+    if (identification.license !== null) {
+      node.license = identification.license;
+      node.evidence.push({ source: 'license-file', detail: `${repo}/${path} is the ${identification.licenseName} (${identification.match})` });
+    }
+    node.texts.push(judgeText(node, `${repo}/${path}`, identification));
+    break;
+  }
+  if (node.license !== null) node.problems = node.problems.filter((p) => !p.startsWith('the card names a license'));
+  if (node.license === null && node.problems.length === 0) node.problems.push('the hub card has no license metadata and no LICENSE file matching a catalog text');
+  node.multimodal = remote.multimodal ?? cardSaysMultimodal(remote.card) ?? null;
+  (node as LineageNode & { card?: CardMetadata }).card = remote.card;
+}
+
+export interface HubCardSourceOptions {
+  /** Hub endpoint (https://huggingface.co or a mirror). */
+  hubUrl: string;
+  accessToken?: string;
+  /** A fetch that adds auth and retries (e.g. HubClient.fetchFor from src/hub/client.ts); default: global fetch. */
+  fetch?: typeof fetch;
+}
+
+/** A ModelCardSource on @huggingface/hub: modelInfo's cardData, README.md front matter as a fallback. */
+export function hubCardSource(options: HubCardSourceOptions): ModelCardSource {
+  registerSecret(options.accessToken);
+  const common = {
+    hubUrl: options.hubUrl,
+    ...(options.accessToken !== undefined ? { accessToken: options.accessToken } : {}),
+    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+  };
+  const fetchText = async (repo: string, path: string): Promise<string | undefined> => {
+    const blob = await downloadFile({ ...common, repo: { type: 'model', name: repo }, path });
+    return blob === null ? undefined : await blob.text();
+  };
+  return {
+    fetchText,
+    async fetchCard(repo) {
+      let info: { cardData?: unknown; config?: unknown; task?: unknown };
+      try {
+        info = (await modelInfo({ ...common, name: repo, additionalFields: ['cardData', 'config'] })) as typeof info;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+      let card = info.cardData !== undefined && info.cardData !== null ? cardMetadataFromObject(info.cardData) : undefined;
+      if (card === undefined || (card.license === undefined && card.baseModels.length === 0)) {
+        const readme = await fetchText(repo, 'README.md').catch(() => undefined);
+        card = (readme !== undefined ? parseModelCard(readme) : undefined) ?? card ?? { baseModels: [], tags: [] };
+      }
+      if (card.pipelineTag === undefined && typeof info.task === 'string') card.pipelineTag = info.task;
+      const multimodal = configSaysMultimodal(info.config) ?? cardSaysMultimodal(card);
+      return { card, ...(multimodal !== undefined ? { multimodal } : {}) };
+    },
+  };
+}
+
+function isNotFound(error: unknown): boolean {
+  if (isLlamaError(error)) return error.code === 'HUB_REPO_NOT_FOUND';
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return status === 404;
+}
+
+/** Every node of the tree, depth first, in lineage order (bases in config order, then their bases). */
+export function walkLineage(lineage: Lineage): LineageNode[] {
+  const out: LineageNode[] = [];
+  const visit = (node: LineageNode) => {
+    out.push(node);
+    for (const parent of node.parents) visit(parent);
+  };
+  for (const root of lineage.roots) visit(root);
+  return out;
+}
+
+/** The catalog entry of a node, when determined. */
+export function nodeLicense(node: LineageNode): LicenseEntry | undefined {
+  return node.license === null ? undefined : getLicense(node.license);
+}

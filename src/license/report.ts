@@ -1,0 +1,108 @@
+/**
+ * Report renderers: plain text for people and CI logs, JSON (the report object itself), and SARIF 2.1.0 for code
+ * scanning UIs. Waived findings stay visible everywhere: in SARIF as results with an external suppression carrying
+ * the reason (SARIF 2.1.0 §3.27.23 `suppressions`), so a viewer shows them as suppressed, not absent.
+ */
+import { FINDING_IDS, FINDING_RULES, type Finding, type LicenseReport } from './checks.ts';
+import type { Lineage, LineageNode } from './lineage.ts';
+import { getLicense } from './catalog.ts';
+
+export type ReportFormat = 'text' | 'json' | 'sarif';
+
+function describeNode(node: LineageNode): string {
+  const entry = node.license ? getLicense(node.license) : undefined;
+  const license = entry ? `${entry.name} [${entry.id}]` : `license undetermined${node.declared.license ? ` (card: ${node.declared.license}${node.declared.licenseName ? `/${node.declared.licenseName}` : ''})` : ''}`;
+  const how = node.edge === 'outputs' ? ' (outputs used)' : '';
+  const mm = node.multimodal === true ? ', multimodal' : '';
+  return `${node.ref}${how} — ${license}${mm}`;
+}
+
+export function renderLineageTree(lineage: Lineage): string[] {
+  const lines: string[] = [];
+  const visit = (node: LineageNode, prefix: string, last: boolean) => {
+    lines.push(`${prefix}${last ? '└─ ' : '├─ '}${describeNode(node)}`);
+    const childPrefix = prefix + (last ? '   ' : '│  ');
+    node.parents.forEach((parent, i) => visit(parent, childPrefix, i === node.parents.length - 1));
+  };
+  lineage.roots.forEach((root, i) => visit(root, '', i === lineage.roots.length - 1));
+  return lines;
+}
+
+function findingLines(finding: Finding): string[] {
+  const tag = finding.waived ? `WAIVED ${finding.severity}` : finding.severity === 'blocking' ? 'BLOCKING' : 'advisory';
+  const lines = [`[${tag}] ${finding.key} — ${finding.citation}`, `  ${finding.message}`, `  why: ${finding.why}`, `  fix: ${finding.fix}`];
+  if (finding.waived) lines.push(`  waived: ${finding.waived.reason}`);
+  return lines;
+}
+
+export function renderText(report: LicenseReport): string {
+  const d = report.derivative;
+  const out: string[] = [];
+  out.push(`Derivative: ${d.name ?? '(no name configured)'}${d.version ? ` ${d.version}` : ''}${d.relation ? ` (${d.relation})` : ''}, distribution: ${d.distribution}`);
+  out.push('', 'Lineage:');
+  const tree = renderLineageTree(report.lineage);
+  out.push(...(tree.length > 0 ? tree : ['  (no base models configured)']));
+  out.push('', 'Licenses:');
+  if (report.licenses.length === 0) out.push('  (none determined)');
+  for (const l of report.licenses) out.push(`  ${l.name} (${l.spdx}; ${l.dateKind} date ${l.date}; ${l.via === 'outputs' ? 'outputs only' : 'weights'})`);
+  out.push('', 'Obligations:');
+  if (report.obligations.length === 0) out.push('  (none)');
+  for (const o of report.obligations) out.push(`  - ${o.text} [${o.citation}]`);
+  out.push('', 'Findings:');
+  if (report.findings.length === 0) out.push('  none');
+  for (const f of report.findings) out.push(...findingLines(f).map((l) => `  ${l}`));
+  const c = report.counts;
+  out.push('', `${c.blocking} blocking, ${c.advisory} advisory, ${c.waived} waived — ${report.blocking ? 'BLOCKED' : 'OK'}`);
+  return `${out.join('\n')}\n`;
+}
+
+export function renderJson(report: LicenseReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+export interface SarifOptions {
+  /** The artifact findings point at (the configuration file, relative to the repository root). */
+  artifactUri?: string;
+  toolVersion?: string;
+}
+
+export function toSarif(report: LicenseReport, options: SarifOptions = {}): Record<string, unknown> {
+  const rules = FINDING_IDS.map((id) => ({
+    id,
+    name: id.replace(/(^|-)(\w)/g, (_m, _d: string, c: string) => c.toUpperCase()),
+    shortDescription: { text: FINDING_RULES[id].title },
+    fullDescription: { text: FINDING_RULES[id].description },
+    defaultConfiguration: { level: id === 'flow-down' || id === 'license-copy' || id === 'waiver-unmatched' ? 'note' : 'error' },
+  }));
+  const results = report.findings.map((f) => {
+    const result: Record<string, unknown> = {
+      ruleId: f.id,
+      ruleIndex: FINDING_IDS.indexOf(f.id),
+      level: f.severity === 'blocking' ? 'error' : 'warning',
+      message: { text: `${f.message} Why: ${f.why} Fix: ${f.fix}` },
+      partialFingerprints: { findingKey: f.key },
+      properties: { citation: f.citation, license: f.license, section: f.section, subject: f.subject ?? null, severity: f.severity },
+    };
+    if (options.artifactUri) result.locations = [{ physicalLocation: { artifactLocation: { uri: options.artifactUri } } }];
+    if (f.waived) result.suppressions = [{ kind: 'external', status: 'accepted', justification: f.waived.reason }];
+    return result;
+  });
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{
+      tool: { driver: { name: 'llama-dist', ...(options.toolVersion ? { version: options.toolVersion } : {}), informationUri: 'https://github.com/llama-dist/llama-dist', rules } },
+      results,
+    }],
+  };
+}
+
+export function renderSarif(report: LicenseReport, options: SarifOptions = {}): string {
+  return `${JSON.stringify(toSarif(report, options), null, 2)}\n`;
+}
+
+export function renderReport(report: LicenseReport, format: ReportFormat, options: SarifOptions = {}): string {
+  if (format === 'json') return renderJson(report);
+  if (format === 'sarif') return renderSarif(report, options);
+  return renderText(report);
+}
