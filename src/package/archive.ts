@@ -1,0 +1,323 @@
+/**
+ * The two package sinks: a reproducible tar file and a plain directory. Both take entries one at a time in the
+ * order the caller chooses (the caller sorts), stream file contents in bounded chunks, and hash every byte once,
+ * while it is copied: the per-file sha256 for the manifest and, for the tar, the sha256 of the archive itself.
+ *
+ * Reproducibility of the tar (../shared/research/distribution.md §A3.2, GNU tar manual §8.4 "Making tar Archives
+ * More Reproducible", ModelPack spec § Reproducibility):
+ * - ustar headers encoded with node-tar's `Header`; every entry has mtime = the package epoch, uid = gid = 0, empty
+ *   uname/gname, no atime/ctime, mode 0644 or 0755 (directories 0755) whatever the umask or source modes;
+ * - a pax extended header only when ustar cannot hold the entry (a path that does not fit the 100+155 byte fields
+ *   or is not ASCII, a size of 8 GiB or more), and then carrying only `path` / `size`, which are fixed by the
+ *   inputs (no atime, ctime, mtime, dev, ino, nlink, uname or gname);
+ * - the end of archive is two zero blocks, without padding to a record size.
+ * The output is written to a temporary name beside the target and renamed into place when complete.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { chmod, mkdir, open, rename, rm, utimes, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Header, Pax } from 'tar';
+import { IntegrityError } from '../errors.ts';
+import { temporaryPathFor } from '../fs/atomic.ts';
+
+/**
+ * Default package epoch when SOURCE_DATE_EPOCH is not set: 1985-10-26T08:15:00Z, the date npm pack uses
+ * (npm/pacote lib/util/tar-create-options.js: tools such as zip are confounded by files dated at epoch 0).
+ */
+export const DEFAULT_EPOCH_SECONDS = 499_162_500;
+
+/** Chunk size for streaming file contents: large enough for throughput, small enough to keep memory flat. */
+export const COPY_CHUNK = 1024 * 1024;
+
+export const FILE_MODE = 0o644;
+export const EXEC_MODE = 0o755;
+export const DIR_MODE = 0o755;
+
+export interface EntryDigest {
+  /** Path inside the package root (posix separators, no leading `./`). */
+  path: string;
+  size: number;
+  sha256: string;
+  mode: number;
+}
+
+/** Where a package's files go. `path` arguments are relative to the package root. */
+export interface PackageSink {
+  addDirectory(path: string): Promise<void>;
+  /** Stream `source` into the package; fails when the file's size is not `expectedSize` (it changed under us). */
+  addFile(path: string, source: string, options: { mode: number; expectedSize: number; onBytes?: (done: number) => void }): Promise<EntryDigest>;
+  addBytes(path: string, data: Uint8Array, options?: { mode?: number }): Promise<EntryDigest>;
+  /** Make the result visible under its final name. */
+  commit(): Promise<SinkResult>;
+  /** Remove everything written so far. */
+  abort(): Promise<void>;
+}
+
+export interface SinkResult {
+  /** The archive file, or the package directory. */
+  path: string;
+  /** sha256 and size of the archive; absent for a directory. */
+  sha256?: string;
+  size?: number;
+}
+
+/** Streaming copy: read `source` in chunks into `write`, hashing each chunk once. Two buffers let the next read
+ * run while the current chunk is hashed and written. */
+async function streamFile(
+  source: string,
+  expectedSize: number,
+  write: (chunk: Uint8Array) => Promise<void>,
+  onBytes?: (done: number) => void,
+): Promise<string> {
+  const handle = await open(source, 'r');
+  try {
+    const hash = createHash('sha256');
+    const buffers = [Buffer.allocUnsafe(COPY_CHUNK), Buffer.allocUnsafe(COPY_CHUNK)];
+    let position = 0;
+    let which = 0;
+    let pending = handle.read(buffers[0]!, 0, COPY_CHUNK, 0);
+    for (;;) {
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) break;
+      const chunk = buffers[which]!.subarray(0, bytesRead);
+      position += bytesRead;
+      if (position > expectedSize) break;
+      which ^= 1;
+      pending = handle.read(buffers[which]!, 0, COPY_CHUNK, position);
+      hash.update(chunk);
+      await write(chunk);
+      onBytes?.(position);
+    }
+    // Let an in-flight read settle before the handle closes.
+    await pending.catch(() => undefined);
+    if (position !== expectedSize) {
+      throw new IntegrityError('PACKAGE_INPUT_CHANGED', `${source} changed while it was being packaged (expected ${expectedSize} bytes, read ${position}${position > expectedSize ? ' or more' : ''}).`, {
+        hint: 'Wait until whatever writes that file has finished, then run llama package again.',
+        details: { file: source, expectedSize, read: position },
+      });
+    }
+    return hash.digest('hex');
+  } finally {
+    await handle.close();
+  }
+}
+
+const ZERO_BLOCK = Buffer.alloc(512);
+
+/** A reproducible tar archive written to `target` (via a temporary file), entries under `root/`. */
+export class TarSink implements PackageSink {
+  readonly target: string;
+  readonly root: string;
+  readonly #mtime: Date;
+  readonly #tmp: string;
+  readonly #archiveHash: Hash = createHash('sha256');
+  #handle: FileHandle | undefined;
+  #size = 0;
+  // Small writes (headers, padding) are coalesced here and flushed before each large chunk.
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+
+  private constructor(target: string, root: string, epochSeconds: number, handle: FileHandle, tmp: string) {
+    this.target = target;
+    this.root = root;
+    this.#mtime = new Date(epochSeconds * 1000);
+    this.#handle = handle;
+    this.#tmp = tmp;
+  }
+
+  static async create(target: string, options: { root: string; epochSeconds: number }): Promise<TarSink> {
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = temporaryPathFor(target);
+    const handle = await open(tmp, 'wx');
+    return new TarSink(target, options.root, options.epochSeconds, handle, tmp);
+  }
+
+  #queue(data: Buffer): void {
+    this.#pending.push(data);
+    this.#pendingBytes += data.length;
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#pendingBytes === 0) return;
+    const data = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    await this.#write(data);
+  }
+
+  async #write(data: Uint8Array): Promise<void> {
+    const handle = this.#handle;
+    if (!handle) throw new Error('tar sink is closed');
+    this.#archiveHash.update(data);
+    let offset = 0;
+    while (offset < data.byteLength) {
+      const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset, this.#size + offset);
+      offset += bytesWritten;
+    }
+    this.#size += data.byteLength;
+  }
+
+  #header(path: string, type: 'File' | 'Directory', size: number, mode: number): void {
+    const fields = {
+      path,
+      mode,
+      uid: 0,
+      gid: 0,
+      size,
+      mtime: this.#mtime,
+      type,
+      uname: '',
+      gname: '',
+      devmaj: 0,
+      devmin: 0,
+    } as const;
+    const header = new Header(fields);
+    const block = Buffer.alloc(512);
+    if (header.encode(block)) {
+      // Only the fields ustar could not hold, so the extended header is as reproducible as the entry itself.
+      const pax = new Pax({
+        path: Buffer.byteLength(path) > 99 || !/^[\x20-\x7e]*$/.test(path) ? path : undefined,
+        size: size > 0o77777777777 ? size : undefined,
+      } as ConstructorParameters<typeof Pax>[0]);
+      this.#queue(pax.encode());
+    }
+    this.#queue(block);
+  }
+
+  async addDirectory(path: string): Promise<void> {
+    this.#header(`${this.root}/${path === '' ? '' : `${path}/`}`, 'Directory', 0, DIR_MODE);
+  }
+
+  async addFile(path: string, source: string, options: { mode: number; expectedSize: number; onBytes?: (done: number) => void }): Promise<EntryDigest> {
+    this.#header(`${this.root}/${path}`, 'File', options.expectedSize, options.mode);
+    await this.#flush();
+    const sha256 = await streamFile(source, options.expectedSize, (chunk) => this.#write(chunk), options.onBytes);
+    this.#pad(options.expectedSize);
+    return { path, size: options.expectedSize, sha256, mode: options.mode };
+  }
+
+  async addBytes(path: string, data: Uint8Array, options: { mode?: number } = {}): Promise<EntryDigest> {
+    const mode = options.mode ?? FILE_MODE;
+    this.#header(`${this.root}/${path}`, 'File', data.byteLength, mode);
+    this.#queue(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    this.#pad(data.byteLength);
+    if (this.#pendingBytes >= COPY_CHUNK) await this.#flush();
+    return { path, size: data.byteLength, sha256: createHash('sha256').update(data).digest('hex'), mode };
+  }
+
+  #pad(size: number): void {
+    const rest = size % 512;
+    if (rest !== 0) this.#queue(ZERO_BLOCK.subarray(0, 512 - rest));
+  }
+
+  async commit(): Promise<SinkResult> {
+    const handle = this.#handle;
+    if (!handle) throw new Error('tar sink is closed');
+    // End of archive: two zero blocks (POSIX ustar).
+    this.#queue(ZERO_BLOCK);
+    this.#queue(ZERO_BLOCK);
+    await this.#flush();
+    await handle.truncate(this.#size);
+    await handle.sync();
+    await handle.close();
+    this.#handle = undefined;
+    // The umask must not decide who can read a release artifact.
+    await chmod(this.#tmp, FILE_MODE);
+    await rename(this.#tmp, this.target);
+    return { path: this.target, sha256: this.#archiveHash.digest('hex'), size: this.#size };
+  }
+
+  async abort(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close().catch(() => undefined);
+    await rm(this.#tmp, { force: true });
+  }
+}
+
+/** A package directory `target`, built under a temporary name beside it and renamed into place when complete. */
+export class DirectorySink implements PackageSink {
+  readonly target: string;
+  readonly #tmp: string;
+  readonly #mtime: Date;
+  readonly #directories: string[] = [];
+
+  private constructor(target: string, tmp: string, epochSeconds: number) {
+    this.target = target;
+    this.#tmp = tmp;
+    this.#mtime = new Date(epochSeconds * 1000);
+  }
+
+  static async create(target: string, options: { epochSeconds: number }): Promise<DirectorySink> {
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = temporaryPathFor(target);
+    await mkdir(tmp);
+    return new DirectorySink(target, tmp, options.epochSeconds);
+  }
+
+  async addDirectory(path: string): Promise<void> {
+    if (path === '') return;
+    await mkdir(join(this.#tmp, path), { recursive: true });
+    this.#directories.push(path);
+  }
+
+  async #finishFile(path: string, mode: number): Promise<void> {
+    const file = join(this.#tmp, path);
+    await chmod(file, mode);
+    await utimes(file, this.#mtime, this.#mtime);
+  }
+
+  async addFile(path: string, source: string, options: { mode: number; expectedSize: number; onBytes?: (done: number) => void }): Promise<EntryDigest> {
+    const file = join(this.#tmp, path);
+    await mkdir(dirname(file), { recursive: true });
+    const out = await open(file, 'wx');
+    let sha256: string;
+    try {
+      let position = 0;
+      sha256 = await streamFile(source, options.expectedSize, async (chunk) => {
+        let offset = 0;
+        while (offset < chunk.byteLength) {
+          const { bytesWritten } = await out.write(chunk, offset, chunk.byteLength - offset, position + offset);
+          offset += bytesWritten;
+        }
+        position += chunk.byteLength;
+      }, options.onBytes);
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    await this.#finishFile(path, options.mode);
+    return { path, size: options.expectedSize, sha256, mode: options.mode };
+  }
+
+  async addBytes(path: string, data: Uint8Array, options: { mode?: number } = {}): Promise<EntryDigest> {
+    const mode = options.mode ?? FILE_MODE;
+    const file = join(this.#tmp, path);
+    await mkdir(dirname(file), { recursive: true });
+    const out = await open(file, 'wx');
+    try {
+      await out.writeFile(data);
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    await this.#finishFile(path, mode);
+    return { path, size: data.byteLength, sha256: createHash('sha256').update(data).digest('hex'), mode };
+  }
+
+  async commit(): Promise<SinkResult> {
+    // Deepest first, so setting a directory's mtime is not undone by work inside it.
+    for (const dir of [...this.#directories].sort((a, b) => b.length - a.length)) {
+      await chmod(join(this.#tmp, dir), DIR_MODE);
+      await utimes(join(this.#tmp, dir), this.#mtime, this.#mtime);
+    }
+    await chmod(this.#tmp, DIR_MODE);
+    await utimes(this.#tmp, this.#mtime, this.#mtime);
+    await rename(this.#tmp, this.target);
+    return { path: this.target };
+  }
+
+  async abort(): Promise<void> {
+    await rm(this.#tmp, { recursive: true, force: true });
+  }
+}

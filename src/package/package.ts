@@ -1,0 +1,256 @@
+/**
+ * `llama package`: load config → resolve lineage and run the license checks → stop on a blocking finding that is not
+ * waived (nothing written) → stage → emit → archive → manifest.
+ *
+ * Order of the archive: every directory and file sorted by the bytes of its path (directories as `dir/`, so each
+ * comes before its contents), except the two files derived from the digests, `bom.cdx.json` and then
+ * `manifest.json`, which close it: the digests are computed while the bytes are archived, in one read, so the files
+ * that record them can only be written after. The order is fixed, so the archive is still reproducible.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import { ComplianceError } from '../errors.ts';
+import { writeFileAtomic } from '../fs/atomic.ts';
+import { noProgress, type ProgressSink } from '../progress/events.ts';
+import { DEFAULT_EPOCH_SECONDS, DirectorySink, TarSink, type EntryDigest, type PackageSink } from './archive.ts';
+import { buildBom } from './bom.ts';
+import { BOM, generatedPathPredicate, licenseFiles, MANIFEST, NOTICE, README, renderCard, type EmittedFile } from './emit.ts';
+import { buildManifest, serializeManifest, type PackageManifest } from './manifest.ts';
+import { assertNoToken } from './safety.ts';
+import { compareBytes, stageInputs, type PackageInput, type StagePlan } from './stage.ts';
+import type { LicensePlan, PackageFinding, Relation } from './types.ts';
+import { checkName, chooseVersion, packageBase, sourceDateEpoch, type BumpKind, type VersionChoice } from './version.ts';
+import { UsageError } from '../errors.ts';
+import { stat } from 'node:fs/promises';
+
+export type PackageFormat = 'tar' | 'dir';
+
+/** Where packages go when neither --out nor package.out says. */
+export const DEFAULT_OUT_DIR = 'packages';
+
+export interface LicensingContext {
+  loaded: LoadedConfig;
+  /** The derivative's name as it will be distributed (the naming rules check it). */
+  name: string;
+  version: string;
+  /** The staged input directory that looks like the derivative's checkpoint (its card and LICENSE files), if any. */
+  derivativeDir?: string;
+  offline?: boolean;
+  onProgress: ProgressSink;
+}
+
+/** Resolves lineage, runs the checks and gathers the texts; the default is the license engine (./licensing.ts). */
+export type Licensing = (context: LicensingContext) => Promise<LicensePlan>;
+
+export interface PackageOptions {
+  inputs: PackageInput[];
+  /** A loaded configuration; default: discovered from `cwd` (or `configFile`). */
+  config?: LoadedConfig;
+  configFile?: string;
+  out?: string;
+  name?: string;
+  version?: string;
+  bump?: BumpKind;
+  format?: PackageFormat;
+  offline?: boolean;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  onProgress?: ProgressSink;
+  licensing?: Licensing;
+}
+
+export interface PackageResult {
+  name: string;
+  version: string;
+  versionChoice: VersionChoice;
+  format: PackageFormat;
+  /** The archive (tar) or the package directory (dir). */
+  path: string;
+  /** tar only: the archive's sha256, its size, and the `.sha256` file beside it. */
+  sha256?: string;
+  size?: number;
+  sha256File?: string;
+  manifest: PackageManifest;
+  findings: PackageFinding[];
+  /** Inputs left out, in words. */
+  notes: string[];
+}
+
+let toolVersionCache: string | undefined;
+
+/** llama-dist's own version, from the package.json above this file (sources and dist/ alike). */
+export function toolVersion(): string {
+  if (toolVersionCache !== undefined) return toolVersionCache;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'llama-dist' && typeof pkg.version === 'string') {
+        toolVersionCache = pkg.version;
+        return pkg.version;
+      }
+    } catch {
+      // not here; keep walking up
+    }
+    dir = dirname(dir);
+  }
+  toolVersionCache = '0.0.0';
+  return toolVersionCache;
+}
+
+/** Findings that stop packaging: blocking and not waived. */
+export function blockingFindings(findings: readonly PackageFinding[]): PackageFinding[] {
+  return findings.filter((f) => f.severity === 'blocking' && !f.waived);
+}
+
+function complianceError(blocking: readonly PackageFinding[], outDir: string): ComplianceError {
+  const first = blocking[0]!;
+  const list = blocking.map((f) => `${f.id}: ${f.message}`).join('; ');
+  return new ComplianceError('PACKAGE_BLOCKED', `Packaging stopped by ${blocking.length} blocking license finding${blocking.length === 1 ? '' : 's'}: ${list}`, {
+    hint: `${first.hint ?? 'Fix the finding'} (nothing was written to ${outDir}; a finding that does not apply can be waived with a reason in the configuration's waivers).`,
+    details: { findings: blocking, outDir },
+  });
+}
+
+/** A directory input whose config.json or README.md makes it the derivative's own checkpoint. */
+async function derivativeDirectory(inputs: readonly PackageInput[], cwd: string): Promise<string | undefined> {
+  for (const input of inputs) {
+    if (input.dest !== undefined) continue;
+    const dir = resolve(cwd, input.source);
+    const info = await stat(dir).catch(() => undefined);
+    if (!info?.isDirectory()) continue;
+    for (const marker of ['README.md', 'config.json']) {
+      if (await stat(join(dir, marker)).then((s) => s.isFile(), () => false)) return dir;
+    }
+  }
+  return undefined;
+}
+
+async function defaultLicensing(context: LicensingContext): Promise<LicensePlan> {
+  const { engineLicensing } = await import('./licensing.ts');
+  return engineLicensing(context);
+}
+
+export async function packageDerivative(options: PackageOptions): Promise<PackageResult> {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const env = options.env ?? process.env;
+  const onProgress = options.onProgress ?? noProgress;
+  const loaded = options.config ?? (await loadConfig({ cwd, ...(options.configFile !== undefined ? { configFile: options.configFile } : {}) }));
+  const { config } = loaded;
+
+  const rawName = options.name ?? config.derivative?.name;
+  if (rawName === undefined) {
+    throw new UsageError('PACKAGE_NAME_REQUIRED', 'The package needs a name.', {
+      hint: 'Give --name, or derivative.name in the configuration (the name the derivative is distributed under).',
+    });
+  }
+  const name = checkName(rawName);
+  const outDir = options.out !== undefined ? resolve(cwd, options.out) : config.package?.out !== undefined ? resolve(loaded.baseDir, config.package.out) : resolve(cwd, DEFAULT_OUT_DIR);
+  const format: PackageFormat = options.format ?? config.package?.format ?? 'tar';
+  const versionChoice = await chooseVersion({
+    name,
+    outDir,
+    ...(options.version !== undefined ? { flag: options.version } : {}),
+    ...(options.bump !== undefined ? { bump: options.bump } : {}),
+    ...(config.derivative?.version !== undefined ? { configVersion: config.derivative.version } : {}),
+  });
+  const version = versionChoice.version;
+  const epochSeconds = sourceDateEpoch(env, DEFAULT_EPOCH_SECONDS);
+  const relation = config.derivative?.relation as Relation | undefined;
+
+  // License checks first: a blocking finding stops everything before the output directory is touched.
+  const derivativeDir = await derivativeDirectory(options.inputs, cwd);
+  const plan = await (options.licensing ?? defaultLicensing)({
+    loaded,
+    name,
+    version,
+    ...(derivativeDir !== undefined ? { derivativeDir } : {}),
+    ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    onProgress,
+  });
+  const blocking = blockingFindings(plan.findings);
+  if (blocking.length > 0) throw complianceError(blocking, outDir);
+
+  const staged: StagePlan = await stageInputs(options.inputs, { cwd, env, isGenerated: generatedPathPredicate(plan.licenses) });
+  for (const note of staged.notes) onProgress({ type: 'message', level: 'warn', text: note });
+
+  const emitted: EmittedFile[] = [...licenseFiles(plan.licenses)];
+  if (plan.notice) emitted.push({ path: NOTICE, data: Buffer.from(plan.notice, 'utf8'), role: 'notice' });
+  const card = renderCard({ name, version, ...(relation ? { relation } : {}), plan, files: staged.files });
+  emitted.push({ path: README, data: Buffer.from(card, 'utf8'), role: 'card' });
+  for (const file of emitted) {
+    if (file.role === 'card' || file.role === 'notice') assertNoToken(Buffer.from(file.data).toString('utf8'), file.path, env);
+  }
+
+  const base = packageBase(name, version);
+  const target = format === 'tar' ? join(outDir, `${base}.tar`) : join(outDir, base);
+  if (await stat(target).then(() => true, () => false)) {
+    throw new UsageError('PACKAGE_EXISTS', `${target} already exists.`, {
+      hint: 'Choose a higher version (--bump patch), or remove the existing package first.',
+      details: { path: target },
+    });
+  }
+
+  // Everything in one sorted list: directories as "dir/" so each precedes its contents.
+  type Item = { key: string } & ({ kind: 'dir'; path: string } | { kind: 'staged'; file: StagePlan['files'][number] } | { kind: 'emitted'; file: EmittedFile });
+  const items: Item[] = [
+    ...staged.directories.map((path): Item => ({ key: `${path}/`, kind: 'dir', path })),
+    ...staged.files.map((file): Item => ({ key: file.path, kind: 'staged', file })),
+    ...emitted.map((file): Item => ({ key: file.path, kind: 'emitted', file })),
+  ].sort((a, b) => compareBytes(a.key, b.key));
+
+  const totalBytes = staged.files.reduce((sum, f) => sum + f.size, 0);
+  const task = 'package';
+  onProgress({ type: 'start', task, label: `${base}${format === 'tar' ? '.tar' : '/'}`, unit: 'bytes', total: totalBytes });
+
+  const sink: PackageSink = format === 'tar' ? await TarSink.create(target, { root: base, epochSeconds }) : await DirectorySink.create(target, { epochSeconds });
+  let manifest: PackageManifest;
+  let committed;
+  try {
+    const digests: EntryDigest[] = [];
+    let doneBefore = 0;
+    await sink.addDirectory('');
+    for (const item of items) {
+      if (item.kind === 'dir') {
+        await sink.addDirectory(item.path);
+      } else if (item.kind === 'emitted') {
+        digests.push(await sink.addBytes(item.file.path, item.file.data));
+      } else {
+        const file = item.file;
+        const start = doneBefore;
+        digests.push(await sink.addFile(file.path, file.source, {
+          mode: file.mode,
+          expectedSize: file.size,
+          onBytes: (done) => onProgress({ type: 'advance', task, done: start + done, total: totalBytes }),
+        }));
+        doneBefore += file.size;
+      }
+    }
+    const bom = `${JSON.stringify(buildBom({ name, version, ...(relation ? { relation } : {}), toolVersion: toolVersion(), epochSeconds, plan, files: digests }), null, 2)}\n`;
+    assertNoToken(bom, BOM, env);
+    digests.push(await sink.addBytes(BOM, Buffer.from(bom, 'utf8')));
+    manifest = buildManifest({ name, version, ...(relation ? { relation } : {}), toolVersion: toolVersion(), epochSeconds, plan, waivers: config.waivers, digests, emitted });
+    const manifestText = serializeManifest(manifest);
+    assertNoToken(manifestText, MANIFEST, env);
+    await sink.addBytes(MANIFEST, Buffer.from(manifestText, 'utf8'));
+    committed = await sink.commit();
+  } catch (error) {
+    await sink.abort();
+    onProgress({ type: 'end', task, ok: false });
+    throw error;
+  }
+  onProgress({ type: 'end', task, ok: true });
+
+  const result: PackageResult = { name, version, versionChoice, format, path: committed.path, manifest, findings: plan.findings, notes: staged.notes };
+  if (committed.sha256 !== undefined) {
+    const sha256File = `${committed.path}.sha256`;
+    // sha256sum's format, so `sha256sum -c NAME.tar.sha256` checks the archive.
+    await writeFileAtomic(sha256File, `${committed.sha256}  ${base}.tar\n`);
+    result.sha256 = committed.sha256;
+    if (committed.size !== undefined) result.size = committed.size;
+    result.sha256File = sha256File;
+  }
+  return result;
+}

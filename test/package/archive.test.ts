@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DirectorySink, TarSink } from '../../src/package/archive.ts';
+import { IntegrityError } from '../../src/errors.ts';
+
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+describe('TarSink', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'llama-tar-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes ustar entries with fixed owner, mode and mtime that GNU tar lists and extracts', async () => {
+    // 2.5 chunks of data, so the double-buffered copy crosses chunk boundaries and ends mid-block.
+    const data = Buffer.alloc(2 * 1024 * 1024 + 700_001);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+    const source = join(dir, 'weights.bin');
+    await writeFile(source, data);
+    const target = join(dir, 'out', 'pkg-1.0.0.tar');
+    const sink = await TarSink.create(target, { root: 'pkg-1.0.0', epochSeconds: 1_700_000_000 });
+    await sink.addDirectory('');
+    await sink.addDirectory('sub');
+    const fileDigest = await sink.addFile('sub/weights.bin', source, { mode: 0o644, expectedSize: data.length });
+    const script = await sink.addBytes('run.sh', Buffer.from('#!/bin/sh\necho hi\n'), { mode: 0o755 });
+    const result = await sink.commit();
+
+    assert.equal(fileDigest.sha256, sha256(data));
+    assert.equal(script.size, 18);
+    const archive = await readFile(target);
+    assert.equal(result.sha256, sha256(archive));
+    assert.equal(result.size, archive.length);
+    assert.equal(archive.length % 512, 0);
+    assert.deepEqual(archive.subarray(-1024), Buffer.alloc(1024));
+    assert.equal((await stat(target)).mode & 0o777, 0o644);
+    // No temporary file left beside the archive.
+    assert.deepEqual(await readdir(join(dir, 'out')), ['pkg-1.0.0.tar']);
+
+    const listing = execFileSync('tar', ['--numeric-owner', '--utc', '-tvf', target], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' } });
+    const lines = listing.trim().split('\n');
+    assert.equal(lines.length, 4);
+    assert.match(lines[0]!, /^drwxr-xr-x 0\/0 +0 2023-11-14 22:13 pkg-1\.0\.0\/$/);
+    assert.match(lines[1]!, /^drwxr-xr-x 0\/0 +0 2023-11-14 22:13 pkg-1\.0\.0\/sub\/$/);
+    assert.match(lines[2]!, new RegExp(`^-rw-r--r-- 0/0 +${data.length} 2023-11-14 22:13 pkg-1\\.0\\.0/sub/weights\\.bin$`));
+    assert.match(lines[3]!, /^-rwxr-xr-x 0\/0 +18 2023-11-14 22:13 pkg-1\.0\.0\/run\.sh$/);
+
+    const extractTo = join(dir, 'x');
+    execFileSync('mkdir', ['-p', extractTo]);
+    execFileSync('tar', ['-xf', target, '-C', extractTo]);
+    assert.equal(sha256(await readFile(join(extractTo, 'pkg-1.0.0', 'sub', 'weights.bin'))), sha256(data));
+    assert.equal((await readFile(join(extractTo, 'pkg-1.0.0', 'run.sh'), 'utf8')), '#!/bin/sh\necho hi\n');
+
+    // Header bytes: no user or group names, numeric owner 0, no atime/ctime in the prefix area.
+    const header = archive.subarray(0, 512);
+    assert.equal(header.subarray(108, 124).toString('latin1'), '000000 \x00000000 \x00');
+    assert.deepEqual(header.subarray(265, 265 + 64), Buffer.alloc(64));
+    assert.equal(header.subarray(257, 263).toString('latin1'), 'ustar\0');
+  });
+
+  it('uses a pax header holding only the path for long and non-ASCII names', async () => {
+    const long = `${'d'.repeat(120)}/é-${'f'.repeat(120)}.json`;
+    const target = join(dir, 'long.tar');
+    const sink = await TarSink.create(target, { root: 'p', epochSeconds: 0 });
+    await sink.addBytes(long, Buffer.from('{}'));
+    await sink.commit();
+    const archive = await readFile(target);
+    // First block: the pax header, of type 'x', whose body is exactly one path record.
+    assert.equal(String.fromCharCode(archive[156]!), 'x');
+    const body = archive.subarray(512, 1024).toString('utf8').replace(/\0+$/, '');
+    // A pax record is "<length> path=<value>\n", the length counting the whole record including its own digits.
+    const match = /^(\d+) path=(.*)\n$/s.exec(body);
+    assert.ok(match);
+    assert.equal(Number(match[1]), Buffer.byteLength(body));
+    assert.equal(match[2], `p/${long}`);
+    const listing = execFileSync('tar', ['-tf', target], { encoding: 'utf8' });
+    assert.equal(listing, `p/${long}\n`);
+  });
+
+  it('fails and leaves nothing behind when a file changes size while it is archived', async () => {
+    const source = join(dir, 'shrinks.bin');
+    await writeFile(source, Buffer.alloc(4096, 1));
+    const target = join(dir, 'shrink', 'x.tar');
+    const sink = await TarSink.create(target, { root: 'x', epochSeconds: 0 });
+    await truncate(source, 1000);
+    await assert.rejects(sink.addFile('shrinks.bin', source, { mode: 0o644, expectedSize: 4096 }), (error: unknown) => {
+      assert.ok(error instanceof IntegrityError);
+      assert.equal(error.code, 'PACKAGE_INPUT_CHANGED');
+      return true;
+    });
+    await sink.abort();
+    assert.deepEqual(await readdir(join(dir, 'shrink')), []);
+  });
+});
+
+describe('DirectorySink', () => {
+  it('builds the tree under a temporary name, with normalised modes and mtimes, then renames it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'llama-dirsink-'));
+    try {
+      const source = join(dir, 'src.bin');
+      await writeFile(source, Buffer.from('abc'), { mode: 0o600 });
+      const target = join(dir, 'out', 'pkg-1.0.0');
+      const sink = await DirectorySink.create(target, { epochSeconds: 499_162_500 });
+      await sink.addDirectory('a');
+      const digest = await sink.addFile('a/src.bin', source, { mode: 0o644, expectedSize: 3 });
+      assert.deepEqual(await readdir(join(dir, 'out')).then((names) => names.some((n) => n === 'pkg-1.0.0')), false);
+      await sink.commit();
+      assert.equal(digest.sha256, sha256(Buffer.from('abc')));
+      const info = await stat(join(target, 'a', 'src.bin'));
+      assert.equal(info.mode & 0o777, 0o644);
+      assert.equal(info.mtimeMs, 499_162_500_000);
+      assert.equal((await stat(join(target, 'a'))).mode & 0o777, 0o755);
+      assert.deepEqual(await readdir(join(dir, 'out')), ['pkg-1.0.0']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
