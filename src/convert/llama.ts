@@ -1,0 +1,217 @@
+/**
+ * Hugging Face LlamaForCausalLM → GGUF: hyper-parameter KVs, tensor names, the Q/K permutation and the Llama 3.1
+ * `rope_freqs` tensor, as llama.cpp's convert_hf_to_gguf.py (`LlamaModel`, base `Model`) writes them. Facts from
+ * ../shared/research/gguf.md §6 (llama.cpp c392e509, 2025-02) checked against current upstream convert_hf_to_gguf.py.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../errors.ts';
+import { kv, type GgufKv } from '../formats/gguf.ts';
+
+/** The architectures convert_hf_to_gguf.py maps to MODEL_ARCH.LLAMA that this converter handles (dense, no MoE). */
+const LLAMA_ARCHITECTURES = ['LlamaForCausalLM', 'LLaMAForCausalLM'];
+
+export interface LlamaConfig {
+  architecture: string;
+  nLayer: number;
+  nEmbd: number;
+  nHead: number;
+  nHeadKv: number;
+  headDim: number;
+  vocabSize: number;
+  /** The raw config.json, for the keys that are only copied. */
+  raw: Record<string, unknown>;
+}
+
+function num(raw: Record<string, unknown>, keys: readonly string[]): number | undefined {
+  for (const key of keys) {
+    const value = raw[key];
+    if (typeof value === 'number' && Number.isFinite(value)) return value;
+  }
+  return undefined;
+}
+
+export async function readLlamaConfig(dir: string): Promise<LlamaConfig> {
+  const path = join(dir, 'config.json');
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError('CONVERT_NO_CONFIG', `cannot read ${path}: ${(error as Error).message}`, {
+      hint: 'Point at a Hugging Face checkpoint directory (it holds config.json, *.safetensors and tokenizer files).',
+      details: { file: path },
+      cause: error,
+    });
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UsageError('CONVERT_BAD_CONFIG', `${path} is not a JSON object`, { hint: 'Repair config.json.', details: { file: path } });
+  }
+  const architectures = Array.isArray(raw.architectures) ? raw.architectures : [];
+  const architecture = typeof architectures[0] === 'string' ? architectures[0] : String(raw.model_type ?? 'unknown');
+  if (!LLAMA_ARCHITECTURES.includes(architecture)) {
+    throw new UsageError('CONVERT_UNSUPPORTED_ARCHITECTURE', `architecture ${architecture} is not supported`, {
+      hint: 'llama quantize converts LlamaForCausalLM checkpoints (Llama 1, 2, 3, 3.1, 3.2, 3.3). Convert other models with llama.cpp.',
+      details: { architecture, file: path },
+    });
+  }
+  const need = (keys: readonly string[]): number => {
+    const value = num(raw, keys);
+    if (value === undefined || !Number.isSafeInteger(value) || value <= 0) {
+      throw new UsageError('CONVERT_BAD_CONFIG', `config.json has no valid ${keys[0]}`, {
+        hint: 'config.json is incomplete; use the file that came with the checkpoint.',
+        details: { file: path, key: keys[0] },
+      });
+    }
+    return value;
+  };
+  const nLayer = need(['n_layers', 'num_hidden_layers', 'n_layer', 'num_layers']);
+  const nEmbd = need(['hidden_size', 'n_embd']);
+  const nHead = need(['num_attention_heads', 'n_head']);
+  const nHeadKv = num(raw, ['num_key_value_heads']) ?? nHead;
+  const headDim = num(raw, ['head_dim']) ?? Math.floor(nEmbd / nHead);
+  const vocabSize = need(['vocab_size']);
+  if (nHead % nHeadKv !== 0) {
+    throw new UsageError('CONVERT_BAD_CONFIG', `num_attention_heads ${nHead} is not a multiple of num_key_value_heads ${nHeadKv}`, {
+      hint: 'config.json is inconsistent; use the file that came with the checkpoint.',
+      details: { file: path },
+    });
+  }
+  return { architecture, nLayer, nEmbd, nHead, nHeadKv, headDim, vocabSize, raw };
+}
+
+/** `set_gguf_parameters` of Model then LlamaModel, in that order; `ftype` is general.file_type. */
+export function llamaParameterKvs(config: LlamaConfig, ftype: number): GgufKv[] {
+  const raw = config.raw;
+  const out: GgufKv[] = [kv.u32('llama.block_count', config.nLayer)];
+  const nCtx = num(raw, ['max_position_embeddings', 'n_ctx']);
+  if (nCtx !== undefined) out.push(kv.u32('llama.context_length', nCtx));
+  out.push(kv.u32('llama.embedding_length', config.nEmbd));
+  const nFf = num(raw, ['intermediate_size', 'n_inner']);
+  if (nFf !== undefined) out.push(kv.u32('llama.feed_forward_length', nFf));
+  out.push(kv.u32('llama.attention.head_count', config.nHead));
+  const nHeadKv = num(raw, ['num_key_value_heads']);
+  if (nHeadKv !== undefined) out.push(kv.u32('llama.attention.head_count_kv', nHeadKv));
+  const ropeTheta = num(raw, ['rope_theta']);
+  if (ropeTheta !== undefined) out.push(kv.f32('llama.rope.freq_base', ropeTheta));
+  const rmsEps = num(raw, ['rms_norm_eps']);
+  if (rmsEps !== undefined) out.push(kv.f32('llama.attention.layer_norm_rms_epsilon', rmsEps));
+  const normEps = num(raw, ['layer_norm_eps', 'layer_norm_epsilon', 'norm_epsilon']);
+  if (normEps !== undefined) out.push(kv.f32('llama.attention.layer_norm_epsilon', normEps));
+  const headDim = num(raw, ['head_dim']);
+  if (headDim !== undefined) {
+    out.push(kv.u32('llama.attention.key_length', headDim));
+    out.push(kv.u32('llama.attention.value_length', headDim));
+  }
+  out.push(kv.u32('general.file_type', ftype));
+  out.push(kv.u32('llama.vocab_size', config.vocabSize));
+  out.push(kv.u32('llama.rope.dimension_count', config.headDim));
+  const scaling = ropeScaling(raw);
+  if (scaling !== undefined && typeof scaling.factor === 'number' && scaling.type === 'linear') {
+    out.push(kv.str('llama.rope.scaling.type', 'linear'));
+    out.push(kv.f32('llama.rope.scaling.factor', scaling.factor));
+  }
+  return out;
+}
+
+function ropeScaling(raw: Record<string, unknown>): Record<string, unknown> | undefined {
+  const s = raw.rope_scaling;
+  return s !== null && typeof s === 'object' && !Array.isArray(s) ? (s as Record<string, unknown>) : undefined;
+}
+
+/**
+ * The `rope_freqs.weight` factors for `rope_type: "llama3"` (Llama 3.1+), or undefined. convert_hf_to_gguf.py computes
+ * them with float32 torch ops; each step here is rounded to float32 the way torch evaluates it (`a / t` on a tensor is
+ * `t.reciprocal() * a`). `base ** x` uses a correctly rounded pow, which torch's vectorised powf may miss by an ulp in
+ * the smooth band; llama.cpp uses these as frequency divisors, so an ulp there is immaterial.
+ */
+export function llama3RopeFactors(config: LlamaConfig): Float32Array | undefined {
+  const scaling = ropeScaling(config.raw);
+  if (scaling === undefined) return undefined;
+  const ropeType = String(scaling.rope_type ?? scaling.type ?? '').toLowerCase();
+  if (ropeType !== 'llama3') return undefined;
+  const f = Math.fround;
+  const base = num(config.raw, ['rope_theta']) ?? 10000;
+  const dim = config.headDim;
+  const factor = typeof scaling.factor === 'number' ? scaling.factor : 8.0;
+  const low = typeof scaling.low_freq_factor === 'number' ? scaling.low_freq_factor : 1.0;
+  const high = typeof scaling.high_freq_factor === 'number' ? scaling.high_freq_factor : 4.0;
+  const oldCtx = typeof scaling.original_max_position_embeddings === 'number' ? scaling.original_max_position_embeddings : 8192;
+  const lowWavelen = oldCtx / low;
+  const highWavelen = oldCtx / high;
+  const out = new Float32Array(Math.ceil(dim / 2));
+  const twoPi = f(2 * Math.PI);
+  for (let i = 0; i < out.length; i++) {
+    const exponent = f((2 * i) / dim);
+    const freq = f(1 / f(Math.pow(f(base), exponent)));
+    const wavelen = f(f(1 / freq) * twoPi);
+    if (wavelen < highWavelen) out[i] = 1;
+    else if (wavelen > lowWavelen) out[i] = factor;
+    else {
+      const smooth = f(f(f(f(1 / wavelen) * f(oldCtx)) - f(low)) / f(high - low));
+      out[i] = f(1 / f(f(f(1 - smooth) / f(factor)) + smooth));
+    }
+  }
+  return out;
+}
+
+/**
+ * HF tensor name → GGUF name (gguf-py tensor_mapping.py for LLAMA); null for names convert skips; a name it cannot
+ * map is an error there too ("Can not map tensor").
+ */
+export function ggufTensorName(hfName: string): string | null {
+  if (hfName.endsWith('.rotary_emb.inv_freq') || hfName.endsWith('.attention.masked_bias') || hfName.endsWith('.attention.bias')) {
+    return null;
+  }
+  const suffixMatch = /\.(weight|bias)$/.exec(hfName);
+  if (suffixMatch === null) throw unmappable(hfName);
+  const suffix = suffixMatch[0];
+  const stem = hfName.slice(0, -suffix.length);
+  const direct: Record<string, string> = {
+    'model.embed_tokens': 'token_embd',
+    'model.norm': 'output_norm',
+    lm_head: 'output',
+  };
+  if (direct[stem] !== undefined) return direct[stem] + suffix;
+  const layer = /^model\.layers\.(\d+)\.(.+)$/.exec(stem);
+  if (layer === null) throw unmappable(hfName);
+  const blockNames: Record<string, string> = {
+    input_layernorm: 'attn_norm',
+    'self_attn.q_proj': 'attn_q',
+    'self_attn.k_proj': 'attn_k',
+    'self_attn.v_proj': 'attn_v',
+    'self_attn.o_proj': 'attn_output',
+    post_attention_layernorm: 'ffn_norm',
+    'mlp.gate_proj': 'ffn_gate',
+    'mlp.up_proj': 'ffn_up',
+    'mlp.down_proj': 'ffn_down',
+  };
+  const mapped = blockNames[layer[2]!];
+  if (mapped === undefined) throw unmappable(hfName);
+  return `blk.${layer[1]}.${mapped}${suffix}`;
+}
+
+function unmappable(name: string): UsageError {
+  return new UsageError('CONVERT_UNKNOWN_TENSOR', `cannot map tensor ${name} to a llama.cpp name`, {
+    hint: 'The checkpoint holds tensors a plain LlamaForCausalLM does not have; it is probably another architecture.',
+    details: { tensor: name },
+  });
+}
+
+/**
+ * LlamaModel.permute for whole heads: HF's rotate-half layout → llama.cpp's interleaved one.
+ * out row h*hd + 2i + j = in row h*hd + j*(hd/2) + i. `rows` holds `nRows` rows of `rowLength`, a whole number of heads.
+ */
+export function permuteHeads(rows: Float32Array, nRows: number, rowLength: number, headRows: number): Float32Array {
+  const out = new Float32Array(rows.length);
+  const half = headRows / 2;
+  for (let h = 0; h < nRows; h += headRows) {
+    for (let i = 0; i < half; i++) {
+      for (let j = 0; j < 2; j++) {
+        const dst = (h + 2 * i + j) * rowLength;
+        const src = (h + j * half + i) * rowLength;
+        out.set(rows.subarray(src, src + rowLength), dst);
+      }
+    }
+  }
+  return out;
+}

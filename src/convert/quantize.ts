@@ -1,0 +1,308 @@
+/**
+ * `llama quantize` as a library call: a Hugging Face Llama checkpoint or an F32/F16/BF16 GGUF → a GGUF of the asked
+ * type, streamed tensor by tensor (bounded memory), written under a temporary name and renamed when complete.
+ *
+ * What the output equals (the exactness contract, tested against llama.cpp's own files):
+ * - GGUF input: `llama-quantize [--pure] in.gguf out.gguf TYPE` — KVs copied in order with general.quantization_version
+ *   and general.file_type moved to the end, tensors in llama-quantize's order (layer number, then name), the per-tensor
+ *   type choice of src/quant/choose.ts, the reference quantizers, 32-byte padding. We add no KVs of our own.
+ * - Hugging Face input, TYPE F32/F16/BF16: `convert_hf_to_gguf.py --outtype f32|f16|bf16` (tensor order, names,
+ *   Q/K permutation, KVs incl. tokenizer, license and lineage from the model card).
+ * - Hugging Face input, any other TYPE: `convert_hf_to_gguf.py --outtype f32` followed by `llama-quantize` (the lossless
+ *   route: BF16/F16 weights become float32 exactly, never rounded through F16 first).
+ */
+import { open, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { EnvironmentError, IntegrityError, UsageError } from '../errors.ts';
+import { withAtomicPath } from '../fs/atomic.ts';
+import { GgufWriter, type GgufKv, type GgufTensorPlan } from '../formats/gguf.ts';
+import { resolveCacheDir } from '../hub/config.ts';
+import { noProgress, type ProgressSink } from '../progress/events.ts';
+import { chooseTensorType } from '../quant/choose.ts';
+import { QuantPool } from '../quant/pool.ts';
+import { GGML_TYPES, parseFtype, rowSizeBytes, type GgmlTypeName, type LlamaFtype } from '../quant/types.ts';
+import { repoFolderName } from '../transfer/layout.ts';
+import { isGgufFile, openGgufSource, openHfSource, tensorRows, type ModelSource, type SourceTensor } from './source.ts';
+
+export type QuantizeDevice = 'auto' | 'cpu' | 'gpu';
+
+export interface QuantizeOptions {
+  /** HF checkpoint directory, GGUF file, or a repo id already pulled into the cache (`org/name[@revision]`). */
+  input: string;
+  /** F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K_S Q3_K_M Q3_K_L Q4_K_S Q4_K_M Q5_K_S Q5_K_M Q6_K (+ aliases). */
+  type: string;
+  /** Default `<model-name>-<TYPE>.gguf` in `cwd`. */
+  out?: string;
+  /** Worker threads; default all cores. The bytes do not depend on it. */
+  threads?: number;
+  /** llama-quantize --pure: every quantizable tensor gets the type's default block type. */
+  pure?: boolean;
+  device?: QuantizeDevice;
+  cwd?: string;
+  /** Hugging Face cache directory for repo-id inputs (default HF_HUB_CACHE / HF_HOME / ~/.cache/huggingface/hub). */
+  cacheDir?: string;
+  onProgress?: ProgressSink;
+}
+
+export interface QuantizedTensor {
+  name: string;
+  ne: number[];
+  type: GgmlTypeName;
+  sourceType: GgmlTypeName;
+  /** Set when the row length forced llama-quantize's fallback from this type. */
+  fallbackFrom?: GgmlTypeName;
+}
+
+export interface QuantizeResult {
+  out: string;
+  type: string;
+  fileType: number;
+  /** 'convert' = convert_hf_to_gguf.py semantics; 'quantize' = llama-quantize semantics. */
+  mode: 'convert' | 'quantize';
+  input: { kind: 'hf' | 'gguf'; path: string };
+  bytes: number;
+  tensors: QuantizedTensor[];
+  threads: number;
+  device: 'cpu';
+}
+
+/** Elements per chunk: large enough to split across workers, small enough to keep memory bounded (~16 MB of f32). */
+const CHUNK_ELEMENTS = 1 << 22;
+
+/** Where a repo id pulled into the HF cache lives: snapshots/<commit of refs/<revision>>. */
+async function resolveRepoId(input: string, cacheDir: string | undefined): Promise<string | undefined> {
+  const m = /^([\w.-]+\/[\w.-]+)(?:@([\w./-]+))?$/.exec(input);
+  if (m === null) return undefined;
+  const root = join(cacheDir ?? resolveCacheDir(undefined), repoFolderName(m[1]!));
+  const revision = m[2] ?? 'main';
+  let commit = revision;
+  if (!/^[0-9a-f]{40}$/.test(revision)) {
+    try {
+      const handle = await open(join(root, 'refs', revision), 'r');
+      try {
+        commit = (await handle.readFile('utf8')).trim();
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return undefined;
+    }
+  }
+  const dir = join(root, 'snapshots', commit);
+  try {
+    return (await stat(dir)).isDirectory() ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function openModelSource(input: string, cwd: string, cacheDir?: string): Promise<ModelSource> {
+  const path = resolve(cwd, input);
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    const cached = await resolveRepoId(input, cacheDir);
+    if (cached !== undefined) return openHfSource(cached);
+    throw new UsageError('QUANTIZE_INPUT_NOT_FOUND', `${input} is neither a file, a directory nor a repo pulled into the cache`, {
+      hint: 'Pass a Hugging Face checkpoint directory, an F32/F16/BF16 .gguf file, or run `llama pull <repo>` first.',
+      details: { input },
+    });
+  }
+  if (info.isDirectory()) return openHfSource(path);
+  if (await isGgufFile(path)) return openGgufSource(path);
+  throw new UsageError('QUANTIZE_INPUT_KIND', `${input} is not a GGUF file or a checkpoint directory`, {
+    hint: 'Pass a Hugging Face checkpoint directory or an F32/F16/BF16 .gguf file.',
+    details: { input: path },
+  });
+}
+
+/** llama-model-loader weight_name_comparer: layer number from `blk.%d.` (others -1), then byte order of the name. */
+export function llamaQuantizeOrder<T extends { name: string }>(tensors: readonly T[]): T[] {
+  const layer = (name: string): number => {
+    const m = /^blk\.(-?\d+)\./.exec(name);
+    return m === null ? -1 : Number(m[1]);
+  };
+  const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
+  return [...tensors].sort((a, b) => layer(a.name) - layer(b.name) || Buffer.compare(bytes(a.name), bytes(b.name)));
+}
+
+interface Planned {
+  source: SourceTensor;
+  type: GgmlTypeName;
+  /** The intermediate type the chosen type is made from (convert --outtype f32 makes every HF tensor F32). */
+  baseType: GgmlTypeName;
+  nDims?: number;
+  fallbackFrom?: GgmlTypeName;
+}
+
+const FLOAT_FTYPES = new Set(['F32', 'F16', 'BF16']);
+
+/** Decide every tensor's output type and the KVs, without touching tensor data. */
+export function planQuantization(source: ModelSource, ftype: LlamaFtype, pure: boolean): { mode: 'convert' | 'quantize'; kvs: GgufKv[]; tensors: Planned[] } {
+  if (source.kind === 'hf' && FLOAT_FTYPES.has(ftype.name)) {
+    // convert_hf_to_gguf.py prepare_tensors: 1-D tensors, norms and non-weights stay F32; the rest get --outtype.
+    const tensors = source.tensors.map((t): Planned => {
+      const keepF32 = t.nDims <= 1 || t.name.endsWith('_norm.weight') || !t.name.endsWith('.weight');
+      return { source: t, type: keepF32 ? 'F32' : ftype.defaultType, baseType: t.type, nDims: t.nDims };
+    });
+    return { mode: 'convert', kvs: source.kvs(ftype.id), tensors };
+  }
+  const drop = new Set(['general.quantization_version', 'general.file_type', 'split.no', 'split.count', 'split.tensors.count']);
+  const kvs = source.kvs(0).filter((k) => !drop.has(k.key));
+  kvs.push({ key: 'general.quantization_version', value: { type: 4, value: 2 } });
+  kvs.push({ key: 'general.file_type', value: { type: 4, value: ftype.id } });
+  const tensors = llamaQuantizeOrder(source.tensors).map((t): Planned => {
+    const baseType: GgmlTypeName = source.kind === 'hf' ? 'F32' : t.type;
+    const choice = chooseTensorType({ name: t.name, shape: t.ne, type: baseType }, ftype, source.facts, { pure });
+    const planned: Planned = { source: t, type: choice.type, baseType };
+    if (choice.fallbackFrom !== undefined) planned.fallbackFrom = choice.fallbackFrom;
+    return planned;
+  });
+  return { mode: 'quantize', kvs, tensors };
+}
+
+/** Index of the first NaN/Inf element of raw F32/F16/BF16 data, or -1. */
+function firstNonFinite(type: GgmlTypeName, bytes: Uint8Array): number {
+  if (type === 'F32') {
+    const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+    const f = new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 2);
+    for (let i = 0; i < f.length; i++) {
+      const x = f[i]!;
+      if (x - x !== 0) return i;
+    }
+    return -1;
+  }
+  const mask = type === 'F16' ? 0x7c00 : 0x7f80;
+  for (let i = 0; i + 1 < bytes.length; i += 2) if (((bytes[i]! | (bytes[i + 1]! << 8)) & mask) === mask) return i >> 1;
+  return -1;
+}
+
+function nonFiniteError(t: SourceTensor, index: number): IntegrityError {
+  return new IntegrityError('QUANTIZE_NONFINITE', `tensor ${t.name} in ${basename(t.file)} holds NaN or Inf (element ${index})`, {
+    hint: 'The weights are corrupt or the model diverged in training; llama.cpp refuses such tensors too. Re-download or fix the checkpoint.',
+    details: { file: t.file, tensor: t.name, element: index },
+  });
+}
+
+/** Bytes of one tensor in its output type, produced chunk by chunk into `emit`. */
+async function produceTensor(p: Planned, pool: QuantPool, emit: (bytes: Uint8Array) => Promise<void>): Promise<void> {
+  const t = p.source;
+  const rows = tensorRows(t);
+  const rowLength = t.ne[0]!;
+  const perChunk = Math.max(t.rowAlign, Math.floor(CHUNK_ELEMENTS / rowLength / t.rowAlign) * t.rowAlign);
+  const raw = t.readRawRows;
+  const read = async (row: number): Promise<{ bytes: Uint8Array; type: GgmlTypeName; offset: number }> => {
+    const count = Math.min(perChunk, rows - row);
+    if (raw !== undefined) return { bytes: await raw(row, count), type: t.type, offset: row * rowLength };
+    const f32 = await t.readRows(row, count);
+    return { bytes: new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength), type: 'F32', offset: row * rowLength };
+  };
+  let next = rows > 0 ? read(0) : undefined;
+  for (let row = 0; row < rows; row += perChunk) {
+    const chunk = await next!;
+    next = row + perChunk < rows ? read(row + perChunk) : undefined;
+    // keep the read-ahead from rejecting unobserved if this chunk fails
+    next?.catch(() => {});
+    const bad = firstNonFinite(chunk.type, chunk.bytes);
+    if (bad >= 0) throw nonFiniteError(t, chunk.offset + bad);
+    if (chunk.type === p.type) await emit(chunk.bytes);
+    else await emit(await pool.convert({ srcType: chunk.type as 'F32' | 'F16' | 'BF16', src: chunk.bytes, dstType: p.type, rowLength }));
+  }
+}
+
+function defaultOut(source: ModelSource, ftype: LlamaFtype, cwd: string): string {
+  return join(cwd, `${source.modelName}-${ftype.name}.gguf`);
+}
+
+export async function quantize(options: QuantizeOptions): Promise<QuantizeResult> {
+  const onProgress = options.onProgress ?? noProgress;
+  const cwd = options.cwd ?? process.cwd();
+  const device = options.device ?? 'auto';
+  if (device === 'gpu') {
+    throw new EnvironmentError('QUANTIZE_GPU_UNAVAILABLE', 'the GPU quantizer is not available yet', {
+      hint: 'Use --device cpu (or auto): the CPU path writes the same bytes.',
+    });
+  }
+  if (device !== 'auto' && device !== 'cpu') {
+    throw new UsageError('QUANTIZE_BAD_DEVICE', `unknown device ${String(device)}`, { hint: 'Use --device auto, cpu or gpu.' });
+  }
+  const ftype = parseFtype(options.type);
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isSafeInteger(threads) || threads < 1) {
+    throw new UsageError('QUANTIZE_BAD_THREADS', `--threads must be a positive integer, got ${String(threads)}`, {
+      hint: 'Pass --threads N with N ≥ 1, or leave it out to use every core.',
+    });
+  }
+  const source = await openModelSource(options.input, cwd, options.cacheDir);
+  const pool = new QuantPool({ threads });
+  try {
+    const out = options.out === undefined ? defaultOut(source, ftype, cwd) : resolve(cwd, options.out);
+    if (resolve(out) === resolve(source.path)) {
+      throw new UsageError('QUANTIZE_OUT_IS_INPUT', `the output ${out} is the input file`, { hint: 'Choose another --out.' });
+    }
+    const plan = planQuantization(source, ftype, options.pure === true);
+    for (const p of plan.tensors) {
+      // the row length must fit the block of the chosen type (choose.ts falls back; --pure may not)
+      rowSizeBytes(p.type, p.source.ne[0]!);
+      if (p.fallbackFrom !== undefined) {
+        onProgress({ type: 'message', level: 'warn', text: `${p.source.name}: rows of ${p.source.ne[0]} do not fit ${p.fallbackFrom}, using ${p.type} (as llama-quantize does)` });
+      }
+    }
+    const infos: GgufTensorPlan[] = plan.tensors.map((p) => {
+      const info: GgufTensorPlan = { name: p.source.name, ne: p.source.ne, type: GGML_TYPES[p.type].id };
+      if (p.nDims !== undefined) info.nDims = p.nDims;
+      return info;
+    });
+    const task = 'quantize';
+    onProgress({ type: 'start', task, label: `${ftype.name} → ${basename(out)}`, unit: 'items', total: plan.tensors.length });
+    try {
+      await withAtomicPath(out, async (tmp) => {
+        const writer = await GgufWriter.create(tmp, plan.kvs, infos);
+        try {
+          for (let i = 0; i < plan.tensors.length; i++) {
+            const p = plan.tensors[i]!;
+            await produceTensor(p, pool, (chunk) => writer.write(chunk));
+            onProgress({ type: 'advance', task, done: i + 1, total: plan.tensors.length });
+          }
+          await writer.close();
+        } catch (error) {
+          await writer.abort();
+          throw error;
+        }
+      });
+    } catch (error) {
+      onProgress({ type: 'end', task, ok: false });
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        throw new EnvironmentError('QUANTIZE_DISK_FULL', `no space left to write ${out}`, {
+          hint: 'Free disk space or write the output elsewhere with --out.',
+          details: { out },
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    onProgress({ type: 'end', task, ok: true, note: `${plan.tensors.length} tensors` });
+    const { size } = await stat(out);
+    return {
+      out,
+      type: ftype.name,
+      fileType: ftype.id,
+      mode: plan.mode,
+      input: { kind: source.kind, path: source.path },
+      bytes: size,
+      tensors: plan.tensors.map((p) => {
+        const t: QuantizedTensor = { name: p.source.name, ne: p.source.ne, type: p.type, sourceType: p.source.type };
+        if (p.fallbackFrom !== undefined) t.fallbackFrom = p.fallbackFrom;
+        return t;
+      }),
+      threads,
+      device: 'cpu',
+    };
+  } finally {
+    await pool.close();
+    await source.close();
+  }
+}
