@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { modelInfo } from '@huggingface/hub';
 import { startHubServer, type HubServer } from '../support/hub-server/index.ts';
 
 const TOKEN = 'hf_protocoltester001';
@@ -238,5 +239,35 @@ describe('hub server wire protocol', () => {
     const me = (await (await get('/api/whoami-v2', { headers: auth() })).json()) as { name: string };
     assert.equal(me.name, 'tester');
     assert.equal((await get('/api/whoami-v2')).status, 401);
+  });
+});
+
+describe('hub server redirects for renamed and mis-cased repos', () => {
+  it('answers 307 with a path-only Location that fetch and the official client follow', async () => {
+    const hub = await startHubServer();
+    try {
+      await hub.addRepo({ id: 'Org/Renamed-Old', files: { 'config.json': CONFIG, 'model.safetensors': WEIGHTS } });
+      hub.renameRepo('Org/Renamed-Old', 'org/renamed');
+      const res = await fetch(`${hub.url}/api/models/Org/Renamed-Old/tree/main?recursive=true`, { redirect: 'manual' });
+      assert.equal(res.status, 307);
+      assert.equal(res.headers.get('location'), '/api/models/org/renamed/tree/main?recursive=true');
+      await res.arrayBuffer();
+
+      const cased = await fetch(`${hub.url}/ORG/RENAMED/resolve/main/model.safetensors`, { redirect: 'manual', method: 'HEAD' });
+      assert.equal(cased.status, 307);
+      assert.equal(cased.headers.get('location'), '/org/renamed/resolve/main/model.safetensors');
+
+      // 307 keeps method and body, so a POST to the old name still gets its answer.
+      const info = await fetch(`${hub.url}/api/models/Org/Renamed-Old/paths-info/main`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ paths: ['config.json'] }),
+      });
+      assert.deepEqual(((await info.json()) as { path: string }[]).map((e) => e.path), ['config.json']);
+      assert.equal((await modelInfo({ name: 'Org/Renamed-Old', hubUrl: hub.url })).name, 'org/renamed');
+      const none = await fetch(`${hub.url}/api/models/org/never`);
+      assert.equal(none.status, 401);
+      await none.arrayBuffer();
+    } finally {
+      await hub.close();
+    }
   });
 });

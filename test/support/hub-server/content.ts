@@ -64,6 +64,7 @@ export async function* readBlob(blob: Blob | Buffer, range: ByteRange, chunkSize
  * per chunk.
  */
 const pacing = new WeakMap<Socket, { next: number }>();
+const MAX_LAG_MS = 50;
 
 export async function pace(socket: Socket | null, bytes: number, bytesPerSecond: number): Promise<void> {
   if (!socket) return;
@@ -73,8 +74,9 @@ export async function pace(socket: Socket | null, bytes: number, bytesPerSecond:
     state = { next: now };
     pacing.set(socket, state);
   }
-  // An idle connection does not bank credit: the clock never lags more than one chunk behind real time.
-  state.next = Math.max(state.next, now) + (bytes * 1000) / bytesPerSecond;
+  // Late timers are made up for (the clock may lag real time by up to MAX_LAG_MS), but an idle connection does not
+  // bank more credit than that.
+  state.next = Math.max(state.next, now - MAX_LAG_MS) + (bytes * 1000) / bytesPerSecond;
   const wait = state.next - performance.now();
   if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
 }
@@ -135,6 +137,8 @@ export async function streamBody(
   const socket = res.socket;
   let sent = 0;
   try {
+    // Headers (with the full Content-Length) always go out, even when the cut is at byte 0.
+    if (limit === 0) res.flushHeaders();
     if (limit > 0) {
       for await (const raw of readBlob(blob, { start: range.start, end: range.start + limit - 1 }, chunkSizeFor(plan.bytesPerSecond))) {
         let chunk = raw;

@@ -48,6 +48,9 @@
  *   (not the sha256, §2.4), no X-Linked-* headers, `X-Cache: Miss from cloudfront` (option `cdnXCache`, null omits it;
  *   with it the JS client sends its body GET straight to the CDN URL, §1.6).
  *
+ * - Renamed (`renameRepo(from, to)`) or mis-cased repo ids: `307` with a path-only `Location` (same path and query,
+ *   repo id replaced) on every repo route, POST paths-info included (§2.4).
+ *
  * AUTH AND ERRORS (§2.5; `X-Error-Code`/`X-Error-Message` headers, JSON `{"error": msg}` on /api/*, text elsewhere;
  * every response has `X-Request-Id`)
  * - `Authorization: Bearer hf_…` for a token in `tokens`/`addToken`; an unknown token → 401
@@ -102,7 +105,8 @@ export { gitBlobOid, hashBytes, lfsPointer } from './git.ts';
 
 export type HubServer = Pick<
   HubServerImpl,
-  | 'url' | 'cdnUrl' | 'log' | 'close' | 'addToken' | 'addRepo' | 'commit' | 'setBranch' | 'deleteBranch' | 'setTag'
+  | 'url' | 'cdnUrl' | 'log' | 'close' | 'addToken' | 'addRepo' | 'renameRepo' | 'commit' | 'setBranch' | 'deleteBranch'
+  | 'setTag'
   | 'head' | 'setAccess' | 'setVisibility' | 'file' | 'files' | 'injectFault' | 'clearFaults' | 'setRateLimit'
   | 'expireSignedUrls' | 'stats' | 'resetLog' | 'idle'
 >;

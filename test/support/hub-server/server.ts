@@ -189,6 +189,8 @@ export class HubServerImpl {
   readonly log: RequestLogEntry[] = [];
   private readonly store = new BlobStore();
   private readonly repos = new Map<string, Repo>();
+  /** Old id (lower case) → new id, kept after a rename so old URLs redirect. */
+  private readonly renamed = new Map<string, string>();
   private readonly tokens = new Map<string, TokenInfo>();
   private readonly faults = new Set<Fault>();
   private readonly options: HubServerOptions;
@@ -263,6 +265,18 @@ export class HubServerImpl {
     const commit = this.mustResolve(repo, rev);
     repo.branches.set(name, commit.id);
     return commit.id;
+  }
+
+  /** Rename a repo; requests for the old id get a 307 to the new one, as on the Hub. */
+  renameRepo(from: string, to: string): void {
+    validateRepoId(to);
+    const repo = this.mustRepo(from);
+    if (this.repos.has(to)) throw new Error(`hub-server: repo ${to} already exists`);
+    this.repos.delete(from);
+    repo.id = to;
+    repo.author = to.split('/')[0] ?? to;
+    this.repos.set(to, repo);
+    this.renamed.set(from.toLowerCase(), to);
   }
 
   deleteBranch(repoId: string, name: string): void {
@@ -483,12 +497,15 @@ export class HubServerImpl {
     const [s0, s1, s2, s3, s4] = segs;
     const entry = ctx.entry;
     let handler: (() => Promise<void> | void) | undefined;
+    /** Index of the repo's first path segment, for redirects of renamed or mis-cased repos. */
+    let repoAt = -1;
 
     if (s0 === 'api' && s1 === 'whoami-v2' && segs.length === 2 && read) {
       entry.route = 'whoami';
       handler = () => this.whoami(ctx);
     } else if (s0 === 'api' && s1 === 'models' && s2 && s3) {
       entry.repo = `${s2}/${s3}`;
+      repoAt = 2;
       const rest = segs.slice(5);
       if (segs.length === 4 && read) {
         entry.route = 'model-info';
@@ -516,6 +533,7 @@ export class HubServerImpl {
     } else if (s0 === 'api' && s1 === 'resolve-cache' && s2 === 'models' && segs.length >= 7 && read) {
       entry.route = 'resolve-cache';
       entry.repo = `${segs[3]}/${segs[4]}`;
+      repoAt = 3;
       entry.file = segs.slice(6).join('/');
       handler = () => this.resolveCache(ctx, segs[5] ?? '');
     } else if (s0 === 'cdn-lfs' && this.options.cdn === 'same-origin') {
@@ -524,6 +542,7 @@ export class HubServerImpl {
     } else if (s0 && s1 && (s2 === 'resolve' || s2 === 'raw') && segs.length >= 5 && read) {
       entry.route = s2;
       entry.repo = `${s0}/${s1}`;
+      repoAt = 0;
       const [rev, path] = splitRevPath(segs.slice(3));
       entry.file = path;
       handler = () => this.resolve(ctx, rev, path, s2 === 'raw');
@@ -539,7 +558,26 @@ export class HubServerImpl {
       this.sendError(ctx, 404, 'Not Found');
       return;
     }
+    const canonical = repoAt < 0 ? undefined : this.canonicalId(entry.repo ?? '');
+    if (canonical !== undefined && canonical !== entry.repo) {
+      // §2.4: renamed or mis-cased repos answer 307 with a path-only Location, for GET/HEAD and bodied POSTs alike.
+      const raw = ctx.url.pathname.split('/');
+      raw.splice(repoAt + 1, 2, ...canonical.split('/').map(encodeURIComponent));
+      const location = raw.join('/') + ctx.url.search;
+      this.send(ctx, 307, `Temporary Redirect. Redirecting to ${location}`, { Location: location });
+      return;
+    }
     await handler();
+  }
+
+  /** The id a request for `id` should be redirected to: itself, a case-insensitive match, or a rename target. */
+  private canonicalId(id: string): string | undefined {
+    if (this.repos.has(id)) return id;
+    let target = this.renamed.get(id.toLowerCase());
+    for (let hops = 0; target !== undefined && !this.repos.has(target) && hops < 10; hops++) target = this.renamed.get(target.toLowerCase());
+    if (target !== undefined && this.repos.has(target)) return target;
+    for (const known of this.repos.keys()) if (known.toLowerCase() === id.toLowerCase()) return known;
+    return undefined;
   }
 
   /** The repo if the caller may see it; otherwise answers 401 (anonymous) or 404 RepoNotFound (§2.5). */
