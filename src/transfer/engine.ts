@@ -21,10 +21,10 @@
  * checked before the caller may move the file into place; on a mismatch the partial is dropped and fetched again.
  */
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EnvironmentError, IntegrityError, LlamaError, NetworkError } from '../errors.ts';
-import { writeFileAtomic } from '../fs/atomic.ts';
+import { temporaryPathFor } from '../fs/atomic.ts';
 import { hubError } from '../hub/errors.ts';
 import { StreamingHasher, hashRange, type Digests } from '../integrity/hash.ts';
 import type { ProgressSink } from '../progress/events.ts';
@@ -36,6 +36,8 @@ import { Semaphore } from './semaphore.ts';
 export const DEFAULT_PIECE_SIZE = 16 * 1024 * 1024;
 const MAX_PIECES = 4096;
 const STATE_SAVE_INTERVAL_MS = 500;
+/** Below this size a file is not worth a resume record: it is fetched again from byte 0. */
+const RESUMABLE_MIN_SIZE = 1024 * 1024;
 
 export interface TransferTarget {
   /** Path inside the repo, for messages. */
@@ -312,12 +314,22 @@ export class TransferEngine {
     onDone?.(att.done);
 
     const save = (force: boolean): Promise<void> => {
+      if (target.size < RESUMABLE_MIN_SIZE) return att.saving;
       const now = Date.now();
       if (!force && now - att.lastSave < STATE_SAVE_INTERVAL_MS) return att.saving;
       att.lastSave = now;
       const snapshot: SavedState = { ...att.state, received: pieces.map((p) => p.received) };
       if (att.etag) snapshot.etag = att.etag;
-      att.saving = att.saving.then(() => writeFileAtomic(statePath(target.partialPath), JSON.stringify(snapshot))).catch(() => {});
+      // Temp + rename without fsync: the record must survive kill -9 (page cache), not power loss; after a crash the
+      // final hash check still catches anything the record claims wrongly.
+      const path = statePath(target.partialPath);
+      const tmp = temporaryPathFor(path);
+      att.saving = att.saving
+        .then(async () => {
+          await writeFile(tmp, JSON.stringify(snapshot));
+          await rename(tmp, path);
+        })
+        .catch(() => rm(tmp, { force: true }).catch(() => {}));
       return att.saving;
     };
     const fail = (error: unknown): void => {
@@ -399,7 +411,8 @@ export class TransferEngine {
         p.queue.length = 0;
       }
       this.#changed();
-      await save(true);
+      // Keep the record for a resume when this attempt failed; after success it is deleted below.
+      if (att.failure !== undefined) await save(true);
       await att.saving;
       await handle.close().catch(() => {});
     }

@@ -226,7 +226,8 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       const f = queue.shift();
       if (!f || firstError !== undefined) return;
       try {
-        results.set(f.path, await fetchOne(f));
+        const out = await fetchOne(f);
+        if (out) results.set(f.path, out);
       } catch (error) {
         if (firstError === undefined) firstError = error;
         abort.abort(error);
@@ -234,7 +235,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       }
     }
   };
-  const fetchOne = async (f: RemoteFile): Promise<PulledFile> => {
+  const fetchOne = async (f: RemoteFile): Promise<PulledFile | undefined> => {
     const pf = placed(f);
     const task = `pull:${f.path}`;
     const release = await acquireLock(layout.lockPath(pf), {
@@ -243,8 +244,9 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     });
     try {
       if (await layout.isPresent(commit, pf)) {
+        // Another process placed it while we waited for the lock.
         doneByFile.set(f.path, f.size);
-        return finished(f, 'present', layout.filePath(commit, pf));
+        return undefined;
       }
       onProgress?.({ type: 'start', task, label: f.path, unit: 'bytes', total: f.size, parent: 'pull' });
       let lastEmit = 0;
