@@ -142,6 +142,31 @@ describe('hub server faults', () => {
     fault.remove();
   });
 
+  it('stall: N bytes, then silence; the body completes after the pause or the client gives up', async () => {
+    hub.injectFault({ kind: 'stall', afterBytes: 1000, ms: 300, path: 'model.safetensors', times: 1 });
+    const started = performance.now();
+    const slow = await rawGet(cdnLocation);
+    assert.ok(performance.now() - started >= 280);
+    assert.equal(sha256(slow.body), sha256(DATA));
+
+    hub.injectFault({ kind: 'stall', afterBytes: 1000, ms: Infinity, path: 'model.safetensors', times: 1 });
+    const abort = new AbortController();
+    const res = await fetch(cdnLocation, { signal: abort.signal });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let got = 0;
+    while (got < 1000) {
+      const part = await reader.read();
+      if (part.done) break;
+      got += part.value.byteLength;
+    }
+    const timer = setTimeout(() => abort.abort(), 100);
+    await assert.rejects(reader.read());
+    clearTimeout(timer);
+    assert.equal(got, 1000);
+    await hub.idle();
+    assert.deepEqual(hub.log.findLast((e) => e.route === 'cdn')?.faults, ['stall:1000']);
+  });
+
   it('rate cap: a throttled transfer takes at least size/rate; bytes still arrive intact', async () => {
     const fault = hub.injectFault({ kind: 'throttle', bytesPerSecond: 400_000, path: 'model.safetensors' });
     const started = performance.now();

@@ -87,6 +87,23 @@ export function chunkSizeFor(bytesPerSecond: number | undefined): number {
   return Math.max(1024, Math.min(1 << 20, Math.floor(bytesPerSecond / 50)));
 }
 
+/** Wait `ms` (Infinity: forever), or until the response closes, whichever is first; never keeps the process alive. */
+function sleepUnlessClosed(res: ServerResponse, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(timer);
+      res.off('close', done);
+      resolve();
+    };
+    const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
+    res.once('close', done);
+  });
+}
+
 /** Resolve once `chunk` has been handed to the socket; reject if the response is closed first. */
 export function writeChunk(res: ServerResponse, chunk: Buffer, flush = false): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -117,6 +134,8 @@ export interface BytePlan {
   resetAfter?: number;
   /** File offsets whose byte is XORed with the mask (a same-size corrupt body). */
   flips: { offset: number; mask: number }[];
+  /** Pause for `ms` once `afterBytes` body bytes are out (a stalled transfer; Infinity waits for the client to leave). */
+  stall?: { afterBytes: number; ms: number };
   bytesPerSecond?: number;
 }
 
@@ -136,11 +155,25 @@ export async function streamBody(
   const limit = Math.min(total, cutAt);
   const socket = res.socket;
   let sent = 0;
+  const stall = plan.stall;
   try {
-    // Headers (with the full Content-Length) always go out, even when the cut is at byte 0.
-    if (limit === 0) res.flushHeaders();
+    // Headers (with the full Content-Length) always go out, even when the cut or the stall is at byte 0.
+    if (limit === 0 || stall?.afterBytes === 0) res.flushHeaders();
     if (limit > 0) {
-      for await (const raw of readBlob(blob, { start: range.start, end: range.start + limit - 1 }, chunkSizeFor(plan.bytesPerSecond))) {
+      const chunkSize = chunkSizeFor(plan.bytesPerSecond);
+      for await (const whole of readBlob(blob, { start: range.start, end: range.start + limit - 1 }, chunkSize)) {
+        let raw = whole;
+        if (stall && sent <= stall.afterBytes && sent + raw.byteLength > stall.afterBytes) {
+          // Split the chunk at the stall point, send the first part, then wait.
+          const head = raw.subarray(0, stall.afterBytes - sent);
+          if (head.byteLength > 0) {
+            await writeChunk(res, head, true);
+            sent += head.byteLength;
+            onBytes(head.byteLength);
+          }
+          await sleepUnlessClosed(res, stall.ms);
+          raw = raw.subarray(head.byteLength);
+        }
         let chunk = raw;
         const offset = range.start + sent;
         for (const flip of plan.flips) {

@@ -68,11 +68,13 @@
  *
  * FAULTS (`injectFault(spec)` → handle with `seen`, `applied`, `remove()`): match by `repo`, `path`, `routes`, after
  * `skip` matching requests, for `times` requests.
- * - `{kind:'status', status: 429|503|…, retryAfter?}`: answered before auth, on any route unless `routes` narrows it.
+ * - `{kind:'status', status: 429|503|…, retryAfter?: seconds | HTTP-date}`: answered before auth, on any route unless `routes` narrows it.
  * - `{kind:'truncate', afterBytes}`: full Content-Length announced, connection closed (FIN) after N body bytes.
  * - `{kind:'reset', afterBytes}`: same, then TCP RST.
  * - `{kind:'flip', offset, mask?}`: the byte at that *file* offset XORed (default 0xff) in any body that covers it.
  * - `{kind:'throttle', bytesPerSecond}`: rate cap for matching responses.
+ * - `{kind:'stall', afterBytes, ms}`: headers and N body bytes, then silence for `ms` (Infinity: until the client
+ *   gives up), then the rest; for read-timeout tests.
  * Byte faults only count responses that carry file bytes (resolve/raw/resolve-cache/CDN GET 200/206).
  * `bytesPerSecond` (option or `setRateLimit`) caps every connection's file bytes: a virtual clock per socket, one
  * timer per chunk (chunks of rate/50 bytes), exact over the long run.

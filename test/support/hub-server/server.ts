@@ -79,11 +79,12 @@ export interface FileFacts {
 
 export type FaultSpec = FaultMatch &
   (
-    | { kind: 'status'; status: number; retryAfter?: number; message?: string }
+    | { kind: 'status'; status: number; retryAfter?: number | string; message?: string }
     | { kind: 'truncate'; afterBytes: number }
     | { kind: 'reset'; afterBytes: number }
     | { kind: 'flip'; offset: number; mask?: number }
     | { kind: 'throttle'; bytesPerSecond: number }
+    | { kind: 'stall'; afterBytes: number; ms: number }
   );
 
 export interface FaultMatch {
@@ -473,6 +474,10 @@ export class HubServerImpl {
           plan.flips.push({ offset: spec.offset, mask: spec.mask ?? 0xff });
           ctx.entry.faults.push(`flip:${spec.offset}`);
           break;
+        case 'stall':
+          plan.stall = { afterBytes: spec.afterBytes, ms: spec.ms };
+          ctx.entry.faults.push(`stall:${spec.afterBytes}`);
+          break;
         case 'throttle':
           plan.bytesPerSecond = Math.min(plan.bytesPerSecond ?? Infinity, spec.bytesPerSecond);
           ctx.entry.faults.push(`throttle:${spec.bytesPerSecond}`);
@@ -516,7 +521,7 @@ export class HubServerImpl {
       } else if (s4 === 'tree' && rest.length > 0 && read) {
         entry.route = 'tree';
         const [rev, path] = splitRevPath(rest);
-        handler = () => this.tree(ctx, rev, path);
+        handler = () => this.tree(ctx, rev, path.replace(/\/+$/, ''));
       } else if (s4 === 'paths-info' && rest.length > 0 && method === 'POST') {
         entry.route = 'paths-info';
         handler = () => this.pathsInfo(ctx, rest.join('/'));

@@ -133,7 +133,8 @@ export class BlobStore {
   }
 
   private fromMemory(data: string | Uint8Array): Blob {
-    const buf = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    // A copy: the hashes must keep describing the bytes even if the caller reuses its buffer.
+    const buf = Buffer.from(data);
     return this.remember({ ...hashBytes(buf), source: { kind: 'memory', data: buf } });
   }
 
