@@ -8,6 +8,7 @@ import { CATALOG, type LicenseEntry, type LicenseTextFile } from './catalog.ts';
 import { fingerprintOfWords, minhash, minhashSimilarity, normalizedWords, similarity, wordDifference } from './normalize.ts';
 import { templatesRoot } from './texts.ts';
 import { join } from 'node:path';
+import { UsageError } from '../errors.ts';
 
 export interface Identification {
   /** `exact`: same words as the catalog text; `variant`: a known upstream revision; `similar`: nearest, not equal;
@@ -80,5 +81,15 @@ export async function identifyText(text: string, catalog: readonly LicenseEntry[
 }
 
 export async function identifyFile(path: string, catalog?: readonly LicenseEntry[]): Promise<Identification> {
-  return identifyText(await readFile(path, 'utf8'), catalog);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError('LICENSE_FILE_UNREADABLE', `Cannot read ${path}: ${(error as Error).message}.`, {
+      hint: 'Give the path of a license text file.',
+      details: { file: path },
+      cause: error,
+    });
+  }
+  return identifyText(text, catalog);
 }

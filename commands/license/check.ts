@@ -1,0 +1,63 @@
+import { relative, resolve } from 'node:path';
+import { Args, Flags } from '@oclif/core';
+import { LlamaCommand } from '../../src/cli/base-command.ts';
+import { ComplianceError } from '../../src/errors.ts';
+import { offlineFromEnv, resolveCacheDir, resolveEndpoint, resolveToken } from '../../src/hub/config.ts';
+import { hubCardSource } from '../../src/license/lineage.ts';
+import { renderReport, type ReportFormat } from '../../src/license/report.ts';
+import { runLicenseCheck } from '../../src/license/run.ts';
+import type { LicenseReport } from '../../src/license/checks.ts';
+
+export default class LicenseCheck extends LlamaCommand {
+  static override summary = 'Check a derivative against the licenses of every model in its lineage.';
+  static override description =
+    'Resolves the lineage of the configured derivative (derivative.baseModels and trainedOnOutputsOf: hub repo ids or local checkpoint directories, followed through each card\'s base_model), determines each ancestor\'s license, and prints the lineage tree, the obligations that apply and the findings, each citing the license version and section. Exits 3 when a blocking finding is not waived. DIR is the derivative\'s own checkpoint: its LICENSE files are checked, and its card\'s base_model is used when the configuration names no bases.';
+  static override examples = [
+    '<%= config.bin %> license check',
+    '<%= config.bin %> license check ./out/Llama-3.1-8B-Acme --format sarif > license.sarif',
+    '<%= config.bin %> license check --offline --config release/llama.yaml',
+  ];
+
+  static override args = {
+    dir: Args.string({ description: 'The derivative checkpoint directory (optional).', required: false }),
+  };
+
+  static override flags = {
+    format: Flags.string({ description: 'Report format.', options: ['text', 'json', 'sarif'], default: 'text' }),
+    offline: Flags.boolean({ description: 'No network: hub repo ids are read from the local Hugging Face cache only (also HF_HUB_OFFLINE=1).', default: false }),
+    endpoint: Flags.string({ description: 'Hub endpoint (default HF_ENDPOINT or https://huggingface.co).' }),
+    'cache-dir': Flags.string({ description: 'Hugging Face cache to look repo ids up in (default HF_HUB_CACHE / HF_HOME/hub).' }),
+  };
+
+  async run(): Promise<LicenseReport> {
+    const { args, flags } = await this.parseInput(LicenseCheck);
+    const loaded = await this.loadConfig();
+    const offline = flags.offline || offlineFromEnv();
+    const hub = offline ? undefined : hubCardSource({ hubUrl: resolveEndpoint(flags.endpoint), ...await tokenOption() });
+    const { report } = await runLicenseCheck({
+      config: loaded.config,
+      baseDir: loaded.baseDir,
+      ...(args.dir !== undefined ? { dir: resolve(args.dir) } : {}),
+      offline,
+      ...(hub ? { hub } : {}),
+      cacheDir: resolveCacheDir(flags['cache-dir']),
+      onProgress: this.progress,
+    });
+    if (!this.jsonEnabled()) {
+      const artifactUri = loaded.filepath ? relative(process.cwd(), loaded.filepath).split('\\').join('/') : undefined;
+      process.stdout.write(renderReport(report, flags.format as ReportFormat, artifactUri ? { artifactUri } : {}));
+    }
+    if (report.blocking) {
+      throw new ComplianceError('LICENSE_BLOCKING', `${report.counts.blocking} blocking license finding${report.counts.blocking === 1 ? '' : 's'} (${[...new Set(report.findings.filter((f) => f.severity === 'blocking' && !f.waived).map((f) => f.id))].join(', ')}).`, {
+        hint: 'Fix each blocking finding as its "fix" line says, or add a waiver with the reason to the configuration (waivers stay visible in the report).',
+        details: { counts: report.counts, report },
+      });
+    }
+    return report;
+  }
+}
+
+async function tokenOption(): Promise<{ accessToken?: string }> {
+  const token = await resolveToken(undefined);
+  return token !== undefined ? { accessToken: token } : {};
+}
