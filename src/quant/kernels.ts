@@ -12,10 +12,13 @@
  *   source bytes (as stored in safetensors/GGUF, little-endian) → `dstType`, converting to float32 exactly first as
  *   llama-quantize does. A copy when the types are equal. The pool workers run this.
  * - `canQuantize(type)`: whether `type` has a kernel here.
+ * - `setKQuantBackend('wasm' | 'ts')` / `kQuantBackend()`: which implementation runs Q2_K…Q6_K in this thread. The
+ *   default is WebAssembly (wasm-kquants.ts, ~4× faster) when available, else TypeScript (kquants.ts); both give the
+ *   same bytes (the golden tests run both).
  *
  * Every block is independent of every other, so any split of the rows gives the same bytes.
  */
-import { UsageError } from '../errors.ts';
+import { EnvironmentError, UsageError } from '../errors.ts';
 import { bf16ToF32Row, f16ToF32Row, f32ToBf16Row, f32ToF16Row } from './fp16.ts';
 import {
   dequantizeQ2_K, dequantizeQ3_K, dequantizeQ4_K, dequantizeQ5_K, dequantizeQ6_K,
@@ -26,9 +29,44 @@ import {
   quantizeQ4_0, quantizeQ4_1, quantizeQ5_0, quantizeQ5_1, quantizeQ8_0,
 } from './legacy.ts';
 import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from './types.ts';
+import { wasmKQuantizers, type KQuantName } from './wasm-kquants.ts';
 
 type BlockQuantizer = (x: Float32Array, xOff: number, nBlocks: number, y: Uint8Array, yOff: number) => void;
 type BlockDequantizer = (y: Uint8Array, yOff: number, nBlocks: number, x: Float32Array, xOff: number) => void;
+
+const TS_KQUANTS: Record<KQuantName, BlockQuantizer> = {
+  Q2_K: quantizeQ2_K,
+  Q3_K: quantizeQ3_K,
+  Q4_K: quantizeQ4_K,
+  Q5_K: quantizeQ5_K,
+  Q6_K: quantizeQ6_K,
+};
+
+export type KQuantBackend = 'wasm' | 'ts';
+let backend: KQuantBackend = wasmKQuantizers() === undefined ? 'ts' : 'wasm';
+
+export function kQuantBackend(): KQuantBackend {
+  return backend;
+}
+
+/** Select the k-quant implementation for this thread; returns the previous one. */
+export function setKQuantBackend(next: KQuantBackend): KQuantBackend {
+  if (next === 'wasm' && wasmKQuantizers() === undefined) {
+    throw new EnvironmentError('QUANT_NO_WASM', 'WebAssembly is not available in this JavaScript runtime.', {
+      hint: 'Use the TypeScript kernels (the default when WebAssembly is missing); they give the same bytes, slower.',
+    });
+  }
+  const previous = backend;
+  backend = next;
+  return previous;
+}
+
+function kquant(name: KQuantName): BlockQuantizer {
+  return (x, xOff, n, y, yOff) => {
+    const impl = backend === 'wasm' ? wasmKQuantizers()?.[name] : undefined;
+    (impl ?? TS_KQUANTS[name])(x, xOff, n, y, yOff);
+  };
+}
 
 const QUANTIZERS: Partial<Record<GgmlTypeName, BlockQuantizer>> = {
   Q8_0: quantizeQ8_0,
@@ -36,11 +74,11 @@ const QUANTIZERS: Partial<Record<GgmlTypeName, BlockQuantizer>> = {
   Q4_1: quantizeQ4_1,
   Q5_0: quantizeQ5_0,
   Q5_1: quantizeQ5_1,
-  Q2_K: quantizeQ2_K,
-  Q3_K: quantizeQ3_K,
-  Q4_K: quantizeQ4_K,
-  Q5_K: quantizeQ5_K,
-  Q6_K: quantizeQ6_K,
+  Q2_K: kquant('Q2_K'),
+  Q3_K: kquant('Q3_K'),
+  Q4_K: kquant('Q4_K'),
+  Q5_K: kquant('Q5_K'),
+  Q6_K: kquant('Q6_K'),
   F32: (x, xOff, n, y, yOff) => y.set(new Uint8Array(x.buffer, x.byteOffset + xOff * 4, n * 4), yOff),
   F16: (x, xOff, n, y, yOff) => f32ToF16Row(x, xOff, n, y, yOff),
   BF16: (x, xOff, n, y, yOff) => f32ToBf16Row(x, xOff, n, y, yOff),

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { dequantizeRows, findInvalidBlock, quantizeInto, quantizeRows } from '../../src/quant/kernels.ts';
+import {
+  dequantizeRows, findInvalidBlock, quantizeInto, quantizeRows, setKQuantBackend, type KQuantBackend,
+} from '../../src/quant/kernels.ts';
 import { GGML_TYPES, type GgmlTypeName } from '../../src/quant/types.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'quant');
@@ -27,16 +29,25 @@ function firstDifferentBlock(got: Uint8Array, exp: Uint8Array, typeSize: number)
 }
 
 for (const type of TYPES) {
-  for (const { tag, rowLength } of SETS) {
-    test(`${type}: rows of ${rowLength} match llama-quantize byte for byte`, () => {
-      const x = f32(`rows-${tag}.f32`);
-      const expected = new Uint8Array(readFileSync(join(FIXTURES, `expected-${type}-${tag}.bin`)));
-      const got = quantizeRows(type, x, rowLength);
-      assert.equal(got.length, expected.length);
-      const info = GGML_TYPES[type];
-      const bad = firstDifferentBlock(got, expected, info.typeSize);
-      assert.equal(bad, -1, `${type}: first differing block ${bad} (row ${Math.floor((bad * info.blockSize) / rowLength)})`);
-    });
+  // K-quants have two implementations (WebAssembly by default, TypeScript as fallback): both must match
+  const backends: KQuantBackend[] = type.endsWith('_K') ? ['wasm', 'ts'] : ['ts'];
+  for (const backend of backends) {
+    for (const { tag, rowLength } of SETS) {
+      test(`${type}${type.endsWith('_K') ? ` (${backend})` : ''}: rows of ${rowLength} match llama-quantize byte for byte`, () => {
+        const x = f32(`rows-${tag}.f32`);
+        const expected = new Uint8Array(readFileSync(join(FIXTURES, `expected-${type}-${tag}.bin`)));
+        const previous = setKQuantBackend(backend);
+        try {
+          const got = quantizeRows(type, x, rowLength);
+          assert.equal(got.length, expected.length);
+          const info = GGML_TYPES[type];
+          const bad = firstDifferentBlock(got, expected, info.typeSize);
+          assert.equal(bad, -1, `${type}: first differing block ${bad} (row ${Math.floor((bad * info.blockSize) / rowLength)})`);
+        } finally {
+          setKQuantBackend(previous);
+        }
+      });
+    }
   }
 }
 

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { fp32ToFp16Bits } from '../../src/quant/fp16.ts';
-import { canQuantize, convertInto, dequantizeRows, findInvalidBlock, quantizeRows } from '../../src/quant/kernels.ts';
+import {
+  canQuantize, convertInto, dequantizeRows, findInvalidBlock, kQuantBackend, quantizeRows, setKQuantBackend,
+} from '../../src/quant/kernels.ts';
 import { GGML_TYPES, type GgmlTypeName } from '../../src/quant/types.ts';
 import { LlamaError } from '../../src/errors.ts';
 
@@ -213,4 +215,36 @@ test('findInvalidBlock flags inf/NaN scales as ggml_validate_row_data does', () 
   ok[3] = 0x7c; // dmin = inf
   assert.equal(findInvalidBlock('Q4_K', ok), 0);
   assert.equal(findInvalidBlock('F16', new Uint8Array([0, 0x3c, 0, 0x7e])), 1);
+});
+
+test('the WebAssembly and TypeScript k-quant kernels give the same bytes on random and edge blocks (fast-check)', () => {
+  assert.equal(kQuantBackend(), 'wasm');
+  const both = (type: GgmlTypeName, x: Float32Array): [Uint8Array, Uint8Array] => {
+    const previous = setKQuantBackend('ts');
+    try {
+      const ts = quantizeRows(type, x, 256);
+      setKQuantBackend('wasm');
+      return [ts, quantizeRows(type, x, 256)];
+    } finally {
+      setKQuantBackend(previous);
+    }
+  };
+  const anyFloat = fc.float({ noNaN: true, noDefaultInfinity: true });
+  fc.assert(
+    fc.property(
+      fc.constantFrom<GgmlTypeName>('Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'),
+      fc.oneof(fc.array(finite32, { minLength: 256, maxLength: 256 }), fc.array(anyFloat, { minLength: 256, maxLength: 256 })),
+      (type, values) => {
+        const [ts, wasm] = both(type, Float32Array.from(values));
+        return Buffer.compare(ts, wasm) === 0;
+      },
+    ),
+    { numRuns: 300 },
+  );
+  // more than one wasm chunk (256 blocks) and an offset destination
+  const x = Float32Array.from({ length: 256 * 300 }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 251)));
+  for (const type of ['Q4_K', 'Q6_K'] as const) {
+    const [ts, wasm] = both(type, x);
+    assert.equal(Buffer.compare(ts, wasm), 0, type);
+  }
 });

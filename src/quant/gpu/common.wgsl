@@ -9,13 +9,18 @@
 struct Params {
   n_blocks: u32,
   src_dtype: u32, // 0 = F32, 1 = F16, 2 = BF16
-  pad0: u32,
+  zero: u32, // always 0; see ZERO
   pad1: u32,
 }
 
 @group(0) @binding(0) var<storage, read> src: array<u32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<atomic<u32>>;
 @group(0) @binding(2) var<uniform> params: Params;
+
+// Always 0 at run time, but unknown to the compiler: loops start from it so that drivers do not unroll them.
+// Unrolled softfloat loops made the k-quant pipelines take tens of seconds to compile on llvmpipe; it changes no
+// result (integer code has no rounding freedom).
+var<private> ZERO: u32;
 
 // Element i of this dispatch's source chunk, as binary32 bits.
 fn load(i: u32) -> u32 {
@@ -61,6 +66,7 @@ fn emit(b: u32, type_size: u32) {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let b = gid.x + gid.y * nwg.x * 64u;
   if (b >= params.n_blocks) { return; }
+  ZERO = params.zero;
   ob_clear();
   quantize_block(b);
   emit(b, TYPE_SIZE);

@@ -54,20 +54,26 @@ export interface GpuQuantizer {
 }
 
 interface KernelSpec {
-  file: string;
+  /** Kernel files after softfloat.wgsl and common.wgsl. */
+  files: string[];
   constants?: Record<string, number>;
 }
 
 /** Output type → kernel file (and pipeline constants). */
 const KERNELS: Partial<Record<GgmlTypeName, KernelSpec>> = {
-  F32: { file: 'float.wgsl', constants: { OUT_KIND: 0, TYPE_SIZE: 4 } },
-  F16: { file: 'float.wgsl', constants: { OUT_KIND: 1, TYPE_SIZE: 2 } },
-  BF16: { file: 'float.wgsl', constants: { OUT_KIND: 2, TYPE_SIZE: 2 } },
-  Q8_0: { file: 'q8_0.wgsl' },
-  Q4_0: { file: 'q4_0.wgsl' },
-  Q4_1: { file: 'q4_1.wgsl' },
-  Q5_0: { file: 'q5_0.wgsl' },
-  Q5_1: { file: 'q5_1.wgsl' },
+  F32: { files: ['float.wgsl'], constants: { OUT_KIND: 0, TYPE_SIZE: 4 } },
+  F16: { files: ['float.wgsl'], constants: { OUT_KIND: 1, TYPE_SIZE: 2 } },
+  BF16: { files: ['float.wgsl'], constants: { OUT_KIND: 2, TYPE_SIZE: 2 } },
+  Q8_0: { files: ['q8_0.wgsl'] },
+  Q4_0: { files: ['q4_0.wgsl'] },
+  Q4_1: { files: ['q4_1.wgsl'] },
+  Q5_0: { files: ['q5_0.wgsl'] },
+  Q5_1: { files: ['q5_1.wgsl'] },
+  Q2_K: { files: ['kquant_common.wgsl', 'q2_k.wgsl'] },
+  Q3_K: { files: ['kquant_common.wgsl', 'q3_k.wgsl'] },
+  Q4_K: { files: ['kquant_common.wgsl', 'q4_k.wgsl'] },
+  Q5_K: { files: ['kquant_common.wgsl', 'q5_k.wgsl'] },
+  Q6_K: { files: ['kquant_common.wgsl', 'q6_k.wgsl'] },
 };
 
 export const GPU_TYPES: readonly GgmlTypeName[] = Object.freeze(Object.keys(KERNELS) as GgmlTypeName[]);
@@ -81,9 +87,9 @@ function readKernel(file: string): string {
   return readFileSync(new URL(`./${file}`, import.meta.url), 'utf8');
 }
 
-/** Full WGSL module: the shared softfloat and I/O code, then the type's kernel. */
-export function kernelSource(file: string): string {
-  return [readKernel('softfloat.wgsl'), readKernel('common.wgsl'), readKernel(file)].join('\n');
+/** Full WGSL module: the shared softfloat and I/O code, then the type's kernel files. */
+export function kernelSource(files: readonly string[]): string {
+  return ['softfloat.wgsl', 'common.wgsl', ...files].map(readKernel).join('\n');
 }
 
 const align4 = (n: number): number => Math.ceil(n / 4) * 4;
@@ -131,10 +137,15 @@ export async function createGpuQuantizer(options: GpuQuantizerOptions = {}): Pro
     if (p === undefined) {
       const spec = KERNELS[type];
       if (spec === undefined) throw new Error(`no GPU kernel for ${type}`);
-      const module = device.createShaderModule({ code: kernelSource(spec.file), label: spec.file });
+      const module = device.createShaderModule({ code: kernelSource(spec.files), label: type });
       p = device.createComputePipelineAsync({
         layout: pipelineLayout,
         compute: { module, entryPoint: 'main', ...(spec.constants ? { constants: spec.constants } : {}) },
+      }).catch(async (error: unknown) => {
+        // a kernel that does not compile is a bug: say where
+        const info = await module.getCompilationInfo();
+        const lines = info.messages.map((m) => `${m.type} ${m.lineNum}:${m.linePos} ${m.message}`);
+        throw new Error(`GPU kernel for ${type} failed to build: ${(error as Error).message}\n${lines.join('\n')}`);
       });
       pipelines.set(type, p);
     }

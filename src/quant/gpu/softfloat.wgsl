@@ -206,7 +206,7 @@ fn f_div(a: u32, b: u32) -> u32 {
   }
   // restoring long division: 31 quotient bits, leading bit at bit 30; the remainder makes the sticky bit
   var q = 0u;
-  for (var i = 0u; i < 31u; i = i + 1u) {
+  for (var i = ZERO; i < 31u; i = i + 1u) {
     q = q << 1u;
     if (r >= ub.m) {
       r = r - ub.m;
@@ -237,7 +237,7 @@ fn f_sqrt(a: u32) -> u32 {
   }
   var rem = 0u;
   var root = 0u;
-  for (var i = 23i; i >= 0i; i = i - 1i) {
+  for (var i = 23i + i32(ZERO); i >= 0i; i = i - 1i) {
     let bit = u32(2 * i);
     var pair: u32;
     if (bit >= 32u) { pair = (hi >> (bit - 32u)) & 3u; } else { pair = (lo >> bit) & 3u; }
@@ -296,6 +296,9 @@ fn f_roundf_i32(a: u32) -> i32 {
   if ((a & F_SIGN) != 0u) { return -i32(v); }
   return i32(v);
 }
+
+// C's (int8_t) store of an int: keep the low byte, sign-extended.
+fn to_i8(v: i32) -> i32 { return (v << 24u) >> 24u; }
 
 // ggml's nearest_int: fval + 12582912.f (one binary32 addition), then the low mantissa bits (round half to even).
 fn nearest_int(fv: u32) -> i32 {

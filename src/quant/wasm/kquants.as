@@ -1,0 +1,537 @@
+// AssemblyScript source of the WebAssembly k-quant kernels (built by bench/quant-kernels/build-wasm.ts into
+// kquants-wasm.ts). Same algorithms, same operation order as ../kquants.ts, which documents them; WebAssembly's
+// f32 ops are IEEE binary32 with one rounding each and no fusing, like ggml-base's C on x86-64, so no fround dance.
+// Sources: ggml/src/ggml-quants.c quantize_row_q{2,3,4,5,6}_K_ref, make_qkx2_quants, make_qx_quants,
+// make_q3_quants, nearest_int; ggml-impl.h ggml_compute_fp32_to_fp16 / ggml_table_f32_f16.
+//
+// Exports: heapBase() (first free byte), quantize_q2_K/q3_K/q4_K/q5_K/q6_K(x, y, nBlocks): read nBlocks*256 f32 at
+// byte address x, write nBlocks blocks at byte address y.
+
+const GROUP_MAX_EPS: f32 = 1e-15;
+
+// scratch
+const L: usize = memory.data(256);
+const LS: usize = memory.data(256);
+const LAUX: usize = memory.data(32);
+const W: usize = memory.data(32 * 4);
+const SCALES: usize = memory.data(16 * 4);
+const MINS: usize = memory.data(16 * 4);
+let theMin: f32 = 0;
+
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+@inline function nearestInt(fval: f32): i32 {
+  const val: f32 = fval + <f32>12582912.0;
+  return (reinterpret<i32>(val) & 0x007fffff) - 0x00400000;
+}
+
+@inline function clampI(l: i32, lo: i32, hi: i32): i32 {
+  return l < lo ? lo : (l > hi ? hi : l);
+}
+
+// f32 -> f16 bits, round to nearest even (ggml_compute_fp32_to_fp16 on x86-64 without F16C)
+function toHalf(x: f32): u32 {
+  const u = reinterpret<u32>(x);
+  const sign = (u >> 16) & 0x8000;
+  const a = u & 0x7fffffff;
+  if (a >= 0x477ff000) return sign | (a > 0x7f800000 ? 0x7e00 : 0x7c00);
+  if (a >= 0x38800000) {
+    const m = a - 0x38000000;
+    const h = m >> 13;
+    const rem = m & 0x1fff;
+    return sign | (h + (rem > 0x1000 || (rem == 0x1000 && (h & 1) != 0) ? 1 : 0));
+  }
+  if (a < 0x33000000) return sign;
+  const e = a >> 23;
+  const mant = (a & 0x7fffff) | 0x800000;
+  const shift = 126 - e;
+  const h = mant >> shift;
+  const rem = mant & ((1 << shift) - 1);
+  const half: u32 = 1 << (shift - 1);
+  return sign | (h + (rem > half || (rem == half && (h & 1) != 0) ? 1 : 0));
+}
+
+function fromHalf(h: u32): f32 {
+  const sign = (h & 0x8000) << 16;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e == 0) {
+    const v: f32 = <f32>m * <f32>5.960464477539063e-8; // m * 2^-24, exact
+    return (h & 0x8000) != 0 ? -v : v;
+  }
+  if (e == 31) return reinterpret<f32>(sign | 0x7f800000 | (m << 13));
+  return reinterpret<f32>(sign | ((e + 112) << 23) | (m << 13));
+}
+
+@inline function putHalf(p: usize, x: f32): void {
+  store<u16>(p, <u16>toHalf(x));
+}
+
+@inline function getHalf(p: usize): f32 {
+  return fromHalf(<u32>load<u16>(p));
+}
+
+function makeQkx2(n: i32, nmax: i32, x: usize, lo: i32, rmin: f32, rdelta: f32, nstep: i32, useMad: bool): f32 {
+  let min: f32 = load<f32>(x);
+  let max: f32 = min;
+  let sumW: f32 = load<f32>(W);
+  let sumX: f32 = sumW * min;
+  for (let i = 1; i < n; i++) {
+    const xi = load<f32>(x + (<usize>i << 2));
+    if (xi < min) min = xi;
+    if (xi > max) max = xi;
+    const wi = load<f32>(W + (<usize>i << 2));
+    sumW += wi;
+    sumX += wi * xi;
+  }
+  if (min > 0) min = 0;
+  if (max == min) {
+    for (let i = 0; i < n; i++) store<u8>(L + lo + i, 0);
+    theMin = -min;
+    return 0;
+  }
+  const nmaxF = <f32>nmax;
+  let iscale: f32 = nmaxF / (max - min);
+  let scale: f32 = <f32>1 / iscale;
+  let bestError: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = load<f32>(x + (<usize>i << 2));
+    const l = clampI(nearestInt(iscale * (xi - min)), 0, nmax);
+    store<u8>(L + lo + i, <u8>l);
+    let diff: f32 = scale * <f32>l + min - xi;
+    diff = useMad ? Mathf.abs(diff) : diff * diff;
+    bestError += load<f32>(W + (<usize>i << 2)) * diff;
+  }
+  if (nstep < 1) {
+    theMin = -min;
+    return scale;
+  }
+  for (let is = 0; is <= nstep; is++) {
+    iscale = (rmin + rdelta * <f32>is + nmaxF) / (max - min);
+    let sumL: f32 = 0;
+    let sumL2: f32 = 0;
+    let sumXL: f32 = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = load<f32>(x + (<usize>i << 2));
+      const l = clampI(nearestInt(iscale * (xi - min)), 0, nmax);
+      store<u8>(LAUX + i, <u8>l);
+      const lf = <f32>l;
+      const wl: f32 = load<f32>(W + (<usize>i << 2)) * lf;
+      sumL += wl;
+      sumL2 += wl * lf;
+      sumXL += wl * xi;
+    }
+    const D: f32 = sumW * sumL2 - sumL * sumL;
+    if (D > 0) {
+      let thisScale: f32 = (sumW * sumXL - sumX * sumL) / D;
+      let thisMin: f32 = (sumL2 * sumX - sumL * sumXL) / D;
+      if (thisMin > 0) {
+        thisMin = 0;
+        thisScale = sumXL / sumL2;
+      }
+      let mad: f32 = 0;
+      for (let i = 0; i < n; i++) {
+        let diff: f32 = thisScale * <f32>load<u8>(LAUX + i) + thisMin - load<f32>(x + (<usize>i << 2));
+        diff = useMad ? Mathf.abs(diff) : diff * diff;
+        mad += load<f32>(W + (<usize>i << 2)) * diff;
+      }
+      if (mad < bestError) {
+        for (let i = 0; i < n; i++) store<u8>(L + lo + i, load<u8>(LAUX + i));
+        bestError = mad;
+        scale = thisScale;
+        min = thisMin;
+      }
+    }
+  }
+  theMin = -min;
+  return scale;
+}
+
+function makeQxRmse1(n: i32, nmax: i32, x: usize, lo: i32): f32 {
+  let max: f32 = 0;
+  let amax: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    const ax = Mathf.abs(v);
+    if (ax > amax) {
+      amax = ax;
+      max = v;
+    }
+  }
+  if (amax < GROUP_MAX_EPS) {
+    for (let i = 0; i < n; i++) store<i8>(LS + lo + i, 0);
+    return 0;
+  }
+  const nmaxF = <f32>nmax;
+  let iscale: f32 = -nmaxF / max;
+  let sumlx: f32 = 0;
+  let suml2: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = load<f32>(x + (<usize>i << 2));
+    const l = clampI(nearestInt(iscale * xi), -nmax, nmax - 1);
+    store<i8>(LS + lo + i, <i8>(l + nmax));
+    const lf = <f32>l;
+    const w: f32 = xi * xi;
+    sumlx += w * xi * lf;
+    suml2 += w * lf * lf;
+  }
+  let scale: f32 = suml2 != 0 ? sumlx / suml2 : 0;
+  let best: f32 = scale * sumlx;
+  for (let is = -9; is <= 9; is++) {
+    if (is == 0) continue;
+    iscale = -(nmaxF + <f32>0.1 * <f32>is) / max;
+    sumlx = 0;
+    suml2 = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = load<f32>(x + (<usize>i << 2));
+      const l = clampI(nearestInt(iscale * xi), -nmax, nmax - 1);
+      const lf = <f32>l;
+      const w: f32 = xi * xi;
+      sumlx += w * xi * lf;
+      suml2 += w * lf * lf;
+    }
+    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
+      for (let i = 0; i < n; i++) {
+        const l = clampI(nearestInt(iscale * load<f32>(x + (<usize>i << 2))), -nmax, nmax - 1);
+        store<i8>(LS + lo + i, <i8>(nmax + l));
+      }
+      scale = sumlx / suml2;
+      best = scale * sumlx;
+    }
+  }
+  return scale;
+}
+
+function makeQ3(n: i32, nmax: i32, x: usize, lo: i32): f32 {
+  let max: f32 = 0;
+  let amax: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    const ax = Mathf.abs(v);
+    if (ax > amax) {
+      amax = ax;
+      max = v;
+    }
+  }
+  if (amax < GROUP_MAX_EPS) {
+    for (let i = 0; i < n; i++) store<i8>(LS + lo + i, 0);
+    return 0;
+  }
+  const iscale: f32 = -<f32>nmax / max;
+  let sumlx: f32 = 0;
+  let suml2: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = load<f32>(x + (<usize>i << 2));
+    const l = clampI(nearestInt(iscale * xi), -nmax, nmax - 1);
+    store<i8>(LS + lo + i, <i8>l);
+    const lf = <f32>l;
+    const w: f32 = xi * xi;
+    sumlx += w * xi * lf;
+    suml2 += w * lf * lf;
+  }
+  for (let itry = 0; itry < 5; itry++) {
+    let nChanged = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = load<f32>(x + (<usize>i << 2));
+      const w: f32 = xi * xi;
+      const li = <i32>load<i8>(LS + lo + i);
+      const lif = <f32>li;
+      let slx: f32 = sumlx - w * xi * lif;
+      if (slx > 0) {
+        let sl2: f32 = suml2 - w * lif * lif;
+        const newL = clampI(nearestInt(xi * sl2 / slx), -nmax, nmax - 1);
+        if (newL != li) {
+          const nf = <f32>newL;
+          slx += w * xi * nf;
+          sl2 += w * nf * nf;
+          if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
+            store<i8>(LS + lo + i, <i8>newL);
+            sumlx = slx;
+            suml2 = sl2;
+            nChanged++;
+          }
+        }
+      }
+    }
+    if (nChanged == 0) break;
+  }
+  for (let i = 0; i < n; i++) store<i8>(LS + lo + i, <i8>(<i32>load<i8>(LS + lo + i) + nmax));
+  return suml2 > 0 ? sumlx / suml2 : 0;
+}
+
+function pack2bit(src: usize, y: usize): void {
+  for (let j = 0; j < 256; j += 128) {
+    for (let l = 0; l < 32; l++) {
+      const v = <u32>load<u8>(src + j + l) | (<u32>load<u8>(src + j + l + 32) << 2) |
+        (<u32>load<u8>(src + j + l + 64) << 4) | (<u32>load<u8>(src + j + l + 96) << 6);
+      store<u8>(y + (j >> 2) + l, <u8>v);
+    }
+  }
+}
+
+export function quantize_q2_K(x0: usize, y0: usize, nBlocks: i32): void {
+  const q4scale: f32 = 15;
+  for (let i = 0; i < nBlocks; i++) {
+    const xb = x0 + <usize>i * 1024;
+    const yb = y0 + <usize>i * 84;
+    let maxScale: f32 = 0;
+    let maxMin: f32 = 0;
+    for (let j = 0; j < 16; j++) {
+      const xo = xb + <usize>j * 64;
+      for (let l = 0; l < 16; l++) store<f32>(W + (<usize>l << 2), Mathf.abs(load<f32>(xo + (<usize>l << 2))));
+      const scale = makeQkx2(16, 3, xo, 16 * j, -0.5, 0.1, 15, true);
+      store<f32>(SCALES + (<usize>j << 2), scale);
+      store<f32>(MINS + (<usize>j << 2), theMin);
+      if (scale > maxScale) maxScale = scale;
+      if (theMin > maxMin) maxMin = theMin;
+    }
+    if (maxScale > 0) {
+      const iscale: f32 = q4scale / maxScale;
+      for (let j = 0; j < 16; j++) store<u8>(yb + j, <u8>nearestInt(iscale * load<f32>(SCALES + (<usize>j << 2))));
+      putHalf(yb + 80, maxScale / q4scale);
+    } else {
+      for (let j = 0; j < 16; j++) store<u8>(yb + j, 0);
+      putHalf(yb + 80, 0);
+    }
+    if (maxMin > 0) {
+      const iscale: f32 = q4scale / maxMin;
+      for (let j = 0; j < 16; j++) {
+        const l = nearestInt(iscale * load<f32>(MINS + (<usize>j << 2)));
+        store<u8>(yb + j, <u8>(<i32>load<u8>(yb + j) | (l << 4)));
+      }
+      putHalf(yb + 82, maxMin / q4scale);
+    } else {
+      putHalf(yb + 82, 0);
+    }
+    const dAll = getHalf(yb + 80);
+    const dMin = getHalf(yb + 82);
+    for (let j = 0; j < 16; j++) {
+      const sc = <u32>load<u8>(yb + j);
+      const d: f32 = dAll * <f32>(sc & 0xf);
+      if (d == 0) continue;
+      const dm: f32 = dMin * <f32>(sc >> 4);
+      for (let ii = 0; ii < 16; ii++) {
+        const l = clampI(nearestInt((load<f32>(xb + (<usize>(16 * j + ii) << 2)) + dm) / d), 0, 3);
+        store<u8>(L + 16 * j + ii, <u8>l);
+      }
+    }
+    pack2bit(L, yb + 16);
+  }
+}
+
+export function quantize_q3_K(x0: usize, y0: usize, nBlocks: i32): void {
+  for (let i = 0; i < nBlocks; i++) {
+    const xb = x0 + <usize>i * 1024;
+    const yb = y0 + <usize>i * 110;
+    const sb = yb + 96;
+    let maxScale: f32 = 0;
+    let amax: f32 = 0;
+    for (let j = 0; j < 16; j++) {
+      const s = makeQ3(16, 4, xb + <usize>j * 64, 16 * j);
+      store<f32>(SCALES + (<usize>j << 2), s);
+      const a = Mathf.abs(s);
+      if (a > amax) {
+        amax = a;
+        maxScale = s;
+      }
+    }
+    for (let j = 0; j < 12; j++) store<u8>(sb + j, 0);
+    if (maxScale != 0) {
+      const iscale: f32 = <f32>-32 / maxScale;
+      for (let j = 0; j < 16; j++) {
+        let l: i32 = <i32><i8>nearestInt(iscale * load<f32>(SCALES + (<usize>j << 2)));
+        l = clampI(l, -32, 31) + 32;
+        if (j < 8) store<u8>(sb + j, <u8>(l & 0xf));
+        else store<u8>(sb + j - 8, <u8>(<i32>load<u8>(sb + j - 8) | ((l & 0xf) << 4)));
+        l >>= 4;
+        const k = sb + 8 + (j % 4);
+        store<u8>(k, <u8>(<i32>load<u8>(k) | (l << (2 * (j >> 2)))));
+      }
+      putHalf(yb + 108, <f32>1 / iscale);
+    } else {
+      putHalf(yb + 108, 0);
+    }
+    const dAll = getHalf(yb + 108);
+    for (let j = 0; j < 16; j++) {
+      let sc: i32 = j < 8 ? <i32>load<u8>(sb + j) & 0xf : <i32>load<u8>(sb + j - 8) >> 4;
+      sc = (sc | (((<i32>load<u8>(sb + 8 + (j % 4)) >> (2 * (j >> 2))) & 3) << 4)) - 32;
+      const d: f32 = dAll * <f32>sc;
+      if (d == 0) continue;
+      for (let ii = 0; ii < 16; ii++) {
+        const l = clampI(nearestInt(load<f32>(xb + (<usize>(16 * j + ii) << 2)) / d), -4, 3);
+        store<i8>(LS + 16 * j + ii, <i8>(l + 4));
+      }
+    }
+    for (let j = 0; j < 32; j++) store<u8>(yb + j, 0);
+    let m = 0;
+    let hm: u32 = 1;
+    for (let j = 0; j < 256; j++) {
+      const v = <i32>load<i8>(LS + j);
+      if (v > 3) {
+        store<u8>(yb + m, <u8>(<u32>load<u8>(yb + m) | hm));
+        store<i8>(LS + j, <i8>(v - 4));
+      }
+      if (++m == 32) {
+        m = 0;
+        hm <<= 1;
+      }
+    }
+    pack2bit(LS, yb + 32);
+  }
+}
+
+function k4Common(xb: usize, dOff: usize, sb: usize, nmax: i32, rmin: f32, nstep: i32): void {
+  let maxScale: f32 = 0;
+  let maxMin: f32 = 0;
+  for (let j = 0; j < 8; j++) {
+    const xo = xb + <usize>j * 128;
+    let sumX2: f32 = 0;
+    for (let l = 0; l < 32; l++) {
+      const v = load<f32>(xo + (<usize>l << 2));
+      sumX2 += v * v;
+    }
+    const avX: f32 = Mathf.sqrt(sumX2 / <f32>32);
+    for (let l = 0; l < 32; l++) store<f32>(W + (<usize>l << 2), avX + Mathf.abs(load<f32>(xo + (<usize>l << 2))));
+    const scale = makeQkx2(32, nmax, xo, 32 * j, rmin, 0.1, nstep, false);
+    store<f32>(SCALES + (<usize>j << 2), scale);
+    store<f32>(MINS + (<usize>j << 2), theMin);
+    if (scale > maxScale) maxScale = scale;
+    if (theMin > maxMin) maxMin = theMin;
+  }
+  const invScale: f32 = maxScale > 0 ? <f32>63 / maxScale : 0;
+  const invMin: f32 = maxMin > 0 ? <f32>63 / maxMin : 0;
+  for (let j = 0; j < 8; j++) {
+    let ls: i32 = nearestInt(invScale * load<f32>(SCALES + (<usize>j << 2))) & 0xff;
+    let lm: i32 = nearestInt(invMin * load<f32>(MINS + (<usize>j << 2))) & 0xff;
+    ls = ls < 63 ? ls : 63;
+    lm = lm < 63 ? lm : 63;
+    if (j < 4) {
+      store<u8>(sb + j, <u8>ls);
+      store<u8>(sb + j + 4, <u8>lm);
+    } else {
+      store<u8>(sb + j + 4, <u8>((ls & 0xf) | ((lm & 0xf) << 4)));
+      store<u8>(sb + j - 4, <u8>(<i32>load<u8>(sb + j - 4) | ((ls >> 4) << 6)));
+      store<u8>(sb + j, <u8>(<i32>load<u8>(sb + j) | ((lm >> 4) << 6)));
+    }
+  }
+  putHalf(dOff, maxScale / <f32>63);
+  putHalf(dOff + 2, maxMin / <f32>63);
+  const dAll = getHalf(dOff);
+  const dMin = getHalf(dOff + 2);
+  for (let j = 0; j < 8; j++) {
+    let sc: i32;
+    let m: i32;
+    if (j < 4) {
+      sc = <i32>load<u8>(sb + j) & 63;
+      m = <i32>load<u8>(sb + j + 4) & 63;
+    } else {
+      sc = (<i32>load<u8>(sb + j + 4) & 0xf) | ((<i32>load<u8>(sb + j - 4) >> 6) << 4);
+      m = (<i32>load<u8>(sb + j + 4) >> 4) | ((<i32>load<u8>(sb + j) >> 6) << 4);
+    }
+    const d: f32 = dAll * <f32>sc;
+    if (d == 0) continue;
+    const dm: f32 = dMin * <f32>m;
+    for (let ii = 0; ii < 32; ii++) {
+      const l = clampI(nearestInt((load<f32>(xb + (<usize>(32 * j + ii) << 2)) + dm) / d), 0, nmax);
+      store<u8>(L + 32 * j + ii, <u8>l);
+    }
+  }
+}
+
+export function quantize_q4_K(x0: usize, y0: usize, nBlocks: i32): void {
+  for (let i = 0; i < nBlocks; i++) {
+    const xb = x0 + <usize>i * 1024;
+    const yb = y0 + <usize>i * 144;
+    k4Common(xb, yb, yb + 4, 15, -1, 20);
+    let q = yb + 16;
+    for (let j = 0; j < 256; j += 64) {
+      for (let l = 0; l < 32; l++) store<u8>(q + l, <u8>(<u32>load<u8>(L + j + l) | (<u32>load<u8>(L + j + l + 32) << 4)));
+      q += 32;
+    }
+  }
+}
+
+export function quantize_q5_K(x0: usize, y0: usize, nBlocks: i32): void {
+  for (let i = 0; i < nBlocks; i++) {
+    const xb = x0 + <usize>i * 1024;
+    const yb = y0 + <usize>i * 176;
+    k4Common(xb, yb, yb + 4, 31, -0.5, 15);
+    const qh = yb + 16;
+    let ql = yb + 48;
+    for (let j = 0; j < 32; j++) store<u8>(qh + j, 0);
+    let m1: u32 = 1;
+    let m2: u32 = 2;
+    for (let n = 0; n < 256; n += 64) {
+      for (let j = 0; j < 32; j++) {
+        let l1 = <u32>load<u8>(L + n + j);
+        if (l1 > 15) {
+          l1 -= 16;
+          store<u8>(qh + j, <u8>(<u32>load<u8>(qh + j) | m1));
+        }
+        let l2 = <u32>load<u8>(L + n + j + 32);
+        if (l2 > 15) {
+          l2 -= 16;
+          store<u8>(qh + j, <u8>(<u32>load<u8>(qh + j) | m2));
+        }
+        store<u8>(ql + j, <u8>(l1 | (l2 << 4)));
+      }
+      m1 <<= 2;
+      m2 <<= 2;
+      ql += 32;
+    }
+  }
+}
+
+export function quantize_q6_K(x0: usize, y0: usize, nBlocks: i32): void {
+  for (let i = 0; i < nBlocks; i++) {
+    const xb = x0 + <usize>i * 1024;
+    const yb = y0 + <usize>i * 210;
+    let maxScale: f32 = 0;
+    let maxAbsScale: f32 = 0;
+    for (let ib = 0; ib < 16; ib++) {
+      const scale = makeQxRmse1(16, 32, xb + <usize>ib * 64, 16 * ib);
+      store<f32>(SCALES + (<usize>ib << 2), scale);
+      const a = Mathf.abs(scale);
+      if (a > maxAbsScale) {
+        maxAbsScale = a;
+        maxScale = scale;
+      }
+    }
+    if (maxAbsScale < GROUP_MAX_EPS) {
+      for (let j = 0; j < 210; j++) store<u8>(yb + j, 0);
+      continue;
+    }
+    const iscale: f32 = <f32>-128 / maxScale;
+    putHalf(yb + 208, <f32>1 / iscale);
+    for (let ib = 0; ib < 16; ib++) {
+      const s = nearestInt(iscale * load<f32>(SCALES + (<usize>ib << 2)));
+      store<i8>(yb + 192 + ib, <i8>(s < 127 ? s : 127));
+    }
+    const dAll = getHalf(yb + 208);
+    for (let j = 0; j < 16; j++) {
+      const d: f32 = dAll * <f32>load<i8>(yb + 192 + j);
+      if (d == 0) continue;
+      for (let ii = 0; ii < 16; ii++) {
+        const l = clampI(nearestInt(load<f32>(xb + (<usize>(16 * j + ii) << 2)) / d), -32, 31);
+        store<i8>(LS + 16 * j + ii, <i8>(l + 32));
+      }
+    }
+    let ql = yb;
+    let qh = yb + 128;
+    for (let j = 0; j < 256; j += 128) {
+      for (let l = 0; l < 32; l++) {
+        const a = <i32>load<i8>(LS + j + l);
+        const b = <i32>load<i8>(LS + j + l + 32);
+        const c = <i32>load<i8>(LS + j + l + 64);
+        const e = <i32>load<i8>(LS + j + l + 96);
+        store<u8>(ql + l, <u8>((a & 0xf) | ((c & 0xf) << 4)));
+        store<u8>(ql + l + 32, <u8>((b & 0xf) | ((e & 0xf) << 4)));
+        store<u8>(qh + l, <u8>((a >> 4) | ((b >> 4) << 2) | ((c >> 4) << 4) | ((e >> 4) << 6)));
+      }
+      ql += 64;
+      qh += 32;
+    }
+  }
+}

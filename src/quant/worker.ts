@@ -1,0 +1,38 @@
+/**
+ * Worker side of the quantization pool (pool.ts): converts one contiguous range of rows from shared memory to
+ * shared memory with the same kernels as the main thread, so the bytes do not depend on how rows are split.
+ */
+import { parentPort } from 'node:worker_threads';
+import { convertInto, type SourceType } from './kernels.ts';
+import type { GgmlTypeName } from './types.ts';
+
+export interface WorkerJob {
+  id: number;
+  srcType: SourceType;
+  src: SharedArrayBuffer | ArrayBuffer;
+  srcByteOffset: number;
+  nElements: number;
+  dstType: GgmlTypeName;
+  dst: SharedArrayBuffer;
+  dstByteOffset: number;
+}
+
+export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; message: string; code?: string };
+
+let scratch = new Float32Array(0);
+
+parentPort?.on('message', (job: WorkerJob) => {
+  try {
+    if (job.srcType !== 'F32' && scratch.length < job.nElements) scratch = new Float32Array(job.nElements);
+    convertInto(
+      job.srcType, new Uint8Array(job.src), job.srcByteOffset, job.nElements,
+      job.dstType, new Uint8Array(job.dst), job.dstByteOffset, scratch,
+    );
+    parentPort?.postMessage({ id: job.id, ok: true } satisfies WorkerReply);
+  } catch (error) {
+    const e = error as { message?: string; code?: string };
+    const reply: WorkerReply = { id: job.id, ok: false, message: e.message ?? String(error) };
+    if (typeof e.code === 'string') reply.code = e.code;
+    parentPort?.postMessage(reply);
+  }
+});

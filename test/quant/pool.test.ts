@@ -1,0 +1,65 @@
+/**
+ * The worker pool gives the same bytes as the single-thread kernels for any number of workers and any split.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { QuantPool } from '../../src/quant/pool.ts';
+import { quantizeRows } from '../../src/quant/kernels.ts';
+import type { GgmlTypeName } from '../../src/quant/types.ts';
+import { LlamaError } from '../../src/errors.ts';
+
+function pseudoRandom(n: number, seed: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = (s / 2 ** 32 - 0.5) * (i % 97 === 0 ? 40 : 2);
+  }
+  return x;
+}
+
+const pools: QuantPool[] = [];
+after(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+test('pool output equals single-thread output for 1, 2 and 3 workers (rows not divisible by the worker count)', async () => {
+  const rowLength = 512;
+  const rows = 37;
+  const x = pseudoRandom(rowLength * rows, 7);
+  const types: GgmlTypeName[] = ['Q8_0', 'Q4_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'F16', 'BF16'];
+  for (const threads of [1, 2, 3]) {
+    const pool = new QuantPool({ threads, inlineBelow: 0 });
+    pools.push(pool);
+    for (const type of types) {
+      const got = await pool.quantize(type, x, rowLength);
+      assert.deepEqual(new Uint8Array(got), quantizeRows(type, x, rowLength), `${type} with ${threads} workers`);
+    }
+  }
+});
+
+test('pool converts F16 and BF16 sources and writes into a caller-provided shared buffer', async () => {
+  const pool = new QuantPool({ threads: 2, inlineBelow: 0 });
+  pools.push(pool);
+  const x = pseudoRandom(256 * 9, 3);
+  const f16 = quantizeRows('F16', x, 256);
+  const bf16 = quantizeRows('BF16', x, 256);
+  const fromF16 = await pool.convert({ srcType: 'F16', src: f16, dstType: 'Q4_K', rowLength: 256 });
+  const ref = await new QuantPool({ threads: 1 }).convert({ srcType: 'F16', src: f16, dstType: 'Q4_K', rowLength: 256 }); // inline path
+  assert.deepEqual(new Uint8Array(fromF16), new Uint8Array(ref));
+  const dst = new Uint8Array(new SharedArrayBuffer(9 * 34 * 8 + 5));
+  const out = await pool.convert({ srcType: 'BF16', src: bf16, dstType: 'Q8_0', rowLength: 256, dst });
+  assert.equal(out.buffer, dst.buffer);
+  assert.equal(out.length, 9 * 34 * 8);
+  assert.equal(dst[dst.length - 1], 0);
+  const copy = await pool.convert({ srcType: 'F16', src: f16, dstType: 'F16', rowLength: 256 });
+  assert.deepEqual(new Uint8Array(copy), f16);
+});
+
+test('pool errors are typed and a closed pool refuses work', async () => {
+  const pool = new QuantPool({ threads: 2, inlineBelow: 0 });
+  await assert.rejects(pool.quantize('Q4_K', new Float32Array(300), 100), (e: unknown) => e instanceof LlamaError && e.code === 'QUANT_ROW_LENGTH');
+  await pool.close();
+  await assert.rejects(pool.quantize('Q8_0', new Float32Array(64), 32), (e: unknown) => e instanceof LlamaError && e.code === 'QUANT_POOL_CLOSED');
+  assert.throws(() => new QuantPool({ threads: 0 }), (e: unknown) => e instanceof LlamaError && e.code === 'QUANT_THREADS');
+});
