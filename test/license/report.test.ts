@@ -24,7 +24,7 @@ async function sarifValidator() {
   const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
   const addFormats = addFormatsModule as unknown as (a: Ajv) => void;
   addFormats(ajv);
-  return ajv.compile({ ...rest, $id: id });
+  return ajv.compile({ ...rest, $id: String(id) });
 }
 
 async function sampleReport(t: { after: (fn: () => Promise<void>) => void }): Promise<LicenseReport> {
