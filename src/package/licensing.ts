@@ -2,12 +2,17 @@
  * The bridge from the license engine (src/license/) to packaging: the lineage, the findings of `llama license check`
  * with the configured waivers, the verbatim texts and the NOTICE text, turned into a LicensePlan.
  */
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
+import type { LlamaConfig } from '../config/schema.ts';
+import { offlineFromEnv, resolveCacheDir, resolveEndpoint, resolveToken } from '../hub/config.ts';
 import { getLicense, type LicenseEntry } from '../license/catalog.ts';
-import { walkLineage, type Lineage, type LineageNode } from '../license/lineage.ts';
+import type { Finding } from '../license/checks.ts';
+import { hubCardSource, walkLineage, type Lineage, type LineageNode } from '../license/lineage.ts';
+import { lineageLicenses, renderNotice } from '../license/notice.ts';
+import { runLicenseCheck } from '../license/run.ts';
 import { readLicenseTexts } from '../license/texts.ts';
 import type { LicensingContext } from './package.ts';
-import type { LicensePlan, PackageAncestor, PackageLicense } from './types.ts';
+import type { LicensePlan, PackageAncestor, PackageFinding, PackageLicense } from './types.ts';
 
 /** A catalog entry as packaging needs it, with its verbatim texts (checked against their recorded sha256). */
 export async function packageLicense(entry: LicenseEntry): Promise<PackageLicense> {
@@ -61,10 +66,10 @@ export function lineageAncestors(lineage: Lineage): PackageAncestor[] {
   return out;
 }
 
-/** A node found in the Hugging Face cache carries its commit in the snapshot path's evidence, when shown. */
+/** A node found in the Hugging Face cache: the commit is the snapshot folder its files were read from. */
 function cacheRevision(node: LineageNode): string | undefined {
-  for (const evidence of node.evidence) {
-    const match = /snapshots\/([0-9a-f]{40})/.exec(evidence.detail);
+  for (const where of [...node.texts.map((t) => t.file), ...node.evidence.map((e) => e.detail)]) {
+    const match = /snapshots[/\\]([0-9a-f]{40})(?:[/\\]|$)/.exec(where);
     if (match) return match[1];
   }
   return undefined;
@@ -79,6 +84,55 @@ export function lineageLicenseIds(lineage: Lineage): string[] {
   return ids;
 }
 
-export async function engineLicensing(_context: LicensingContext): Promise<LicensePlan> {
-  throw new Error('license engine checks are not wired yet');
+export function packageFinding(finding: Finding): PackageFinding {
+  const out: PackageFinding = { id: finding.id, key: finding.key, severity: finding.severity, message: finding.message, hint: finding.fix };
+  if (finding.license !== null) out.license = finding.license;
+  if (finding.section !== null) out.section = finding.citation;
+  if (finding.subject !== undefined) out.subject = finding.subject;
+  if (finding.waived) out.waived = { reason: finding.waived.reason };
+  return out;
+}
+
+/**
+ * What `llama license check` does, for the name and version being packaged: resolve the lineage (offline from local
+ * checkpoints and the Hugging Face cache, online through the hub's cards unless HF_HUB_OFFLINE or --offline), run
+ * every check with the configured waivers, and gather the verbatim texts and the NOTICE.
+ */
+export async function engineLicensing(context: LicensingContext): Promise<LicensePlan> {
+  const env = context.env ?? process.env;
+  const loaded = context.loaded;
+  const derivative = loaded.config.derivative ?? { baseModels: [], trainedOnOutputsOf: [], distribution: 'weights' as const };
+  // The checks judge the name and version actually being packaged (--name / --version / --bump win over the file).
+  const config: LlamaConfig = { ...loaded.config, derivative: { ...derivative, name: context.name, version: context.version } };
+  const offline = context.offline ?? offlineFromEnv(env);
+  const hub = offline
+    ? undefined
+    : hubCardSource({
+        hubUrl: resolveEndpoint(config.pull?.endpoint, env),
+        ...(await resolveToken(undefined, env).then((token) => (token !== undefined ? { accessToken: token } : {}))),
+      });
+  const { lineage, report } = await runLicenseCheck({
+    config,
+    baseDir: loaded.baseDir,
+    ...(context.derivativeDir !== undefined ? { dir: context.derivativeDir } : {}),
+    offline,
+    ...(hub !== undefined ? { hub } : {}),
+    // pull.cacheDir is relative to the configuration file, like every path in it.
+    cacheDir: resolve(loaded.baseDir, resolveCacheDir(config.pull?.cacheDir, env)),
+    onProgress: context.onProgress,
+  });
+  const licenses: PackageLicense[] = [];
+  for (const { entry } of lineageLicenses(lineage)) licenses.push(await packageLicense(entry));
+  const notice = renderNotice(lineage, {
+    distribution: derivative.distribution,
+    ...(derivative.attribution !== undefined ? { attribution: derivative.attribution } : {}),
+  });
+  return {
+    licenses,
+    ancestors: lineageAncestors(lineage),
+    findings: report.findings.map(packageFinding),
+    notice,
+    // The engine's summary, without the lineage tree (it holds absolute paths of local checkpoints).
+    lineage: { licenses: report.licenses, obligations: report.obligations },
+  };
 }

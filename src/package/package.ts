@@ -38,6 +38,7 @@ export interface LicensingContext {
   /** The staged input directory that looks like the derivative's checkpoint (its card and LICENSE files), if any. */
   derivativeDir?: string;
   offline?: boolean;
+  env?: NodeJS.ProcessEnv;
   onProgress: ProgressSink;
 }
 
@@ -168,6 +169,7 @@ export async function packageDerivative(options: PackageOptions): Promise<Packag
     version,
     ...(derivativeDir !== undefined ? { derivativeDir } : {}),
     ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    env,
     onProgress,
   });
   const blocking = blockingFindings(plan.findings);

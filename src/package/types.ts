@@ -49,12 +49,16 @@ export type FindingSeverity = 'blocking' | 'advisory';
 export interface PackageFinding {
   /** Stable finding id (`naming-prefix`, `built-with`, …). */
   id: string;
+  /** Unique within one run (the id plus license and subject when an id occurs several times). */
+  key?: string;
   severity: FindingSeverity;
   message: string;
   hint?: string;
-  /** License version and section cited. */
+  /** License version (catalog id) and the clause cited ("Llama 3.1 Community License Agreement §1.b.i"). */
   license?: string;
   section?: string;
+  /** The lineage entry the finding is about, when it is about one. */
+  subject?: string;
   /** Present when a configured waiver covers the finding. */
   waived?: { reason: string };
 }
