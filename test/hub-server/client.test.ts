@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  HubApiError, downloadFile, downloadFileToCacheDir, fileDownloadInfo, listFiles, modelInfo, pathsInfo, snapshotDownload,
+  HubApiError, checkRepoAccess, downloadFile, downloadFileToCacheDir, fileDownloadInfo, fileExists, listFiles, modelInfo,
+  pathsInfo, repoExists, snapshotDownload, whoAmI,
 } from '@huggingface/hub';
 import { startHubServer, type HubServer } from '../support/hub-server/index.ts';
 
@@ -247,5 +248,18 @@ describe('hub server with @huggingface/hub', () => {
     assert.equal((await apiError(modelInfo({ name: 'org/unknown', hubUrl: hub.url, accessToken: BOB }))).statusCode, 404);
     assert.equal((await apiError(modelInfo({ name: 'org/open', hubUrl: hub.url, accessToken: 'hf_notaknowntoken00' }))).statusCode, 401);
     assert.ok(hub.log.every((e) => !JSON.stringify(e).includes('hf_')), 'the log never holds token values');
+  });
+
+  it('fileExists, repoExists, checkRepoAccess and whoAmI get the answers they expect', async () => {
+    assert.equal(await fileExists({ repo: 'org/open', path: 'config.json', hubUrl: hub.url }), true);
+    assert.equal(await fileExists({ repo: 'org/open', path: 'model.safetensors', hubUrl: hub.url }), true);
+    assert.equal(await fileExists({ repo: 'org/open', path: 'nope.json', hubUrl: hub.url }), false);
+    assert.equal(await repoExists({ repo: 'org/open', hubUrl: hub.url }), true);
+    assert.equal(await repoExists({ repo: 'alice/secret', hubUrl: hub.url }), false);
+    assert.equal(await repoExists({ repo: 'alice/secret', hubUrl: hub.url, accessToken: ALICE }), true);
+    await checkRepoAccess({ repo: 'meta-llama/Tiny', hubUrl: hub.url, accessToken: CAROL });
+    assert.equal((await apiError(checkRepoAccess({ repo: 'org/unknown', hubUrl: hub.url, accessToken: CAROL }))).statusCode, 404);
+    const me = await whoAmI({ hubUrl: hub.url, accessToken: BOB });
+    assert.equal(me.name, 'bob');
   });
 });

@@ -204,6 +204,7 @@ describe('hub server wire protocol', () => {
     await check('/org/model/resolve/nope/config.json', {}, 404, 'RevisionNotFound', /nope/);
     await check('/org/gated/resolve/main/config.json', {}, 401, 'GatedRepo', /^Access to model org\/gated is restricted\. You must have access to it and be authenticated to access it\. Please log in\.$/);
     await check('/org/gated/resolve/main/config.json', auth(OTHER), 403, 'GatedRepo', /^Access to model org\/gated is restricted and you are not in the authorized list\. Visit http:\/\/127\.0\.0\.1:\d+\/org\/gated to ask for access\.$/);
+    assert.equal(hub.requestAccess('org/gated', 'other'), 'granted', "'auto' gating grants on request");
     hub.setAccess('org/gated', 'other', 'pending');
     await check('/api/models/org/gated/auth-check', auth(OTHER), 403, 'GatedRepo', /^Your request to access model org\/gated is awaiting a review from the repo authors\.$/);
     hub.setAccess('org/gated', 'other', undefined);

@@ -64,7 +64,8 @@
  *   to access it. Please log in."; token without access → 403 `GatedRepo` "Access to model {id} is restricted and you
  *   are not in the authorized list. Visit {hub.url}/{id} to ask for access."; pending → 403 `GatedRepo` "Your request
  *   to access model {id} is awaiting a review from the repo authors."; rejected → 403 `GatedRepo` (status not pinned by
- *   the facts); a fine-grained token created with `{ user, gatedRepos: false }` → 403 "Forbidden" (no code).
+ *   the facts); `setAccess(repo, user, state)` changes it, `requestAccess(repo, user)` acts like the web button
+ *   (auto → granted, manual → pending); a fine-grained token created with `{ user, gatedRepos: false }` → 403 "Forbidden" (no code).
  *
  * FAULTS (`injectFault(spec)` → handle with `seen`, `applied`, `remove()`): match by `repo`, `path`, `routes`, after
  * `skip` matching requests, for `times` requests.
@@ -109,7 +110,7 @@ export type HubServer = Pick<
   HubServerImpl,
   | 'url' | 'cdnUrl' | 'log' | 'close' | 'addToken' | 'addRepo' | 'renameRepo' | 'commit' | 'setBranch' | 'deleteBranch'
   | 'setTag'
-  | 'head' | 'setAccess' | 'setVisibility' | 'file' | 'files' | 'injectFault' | 'clearFaults' | 'setRateLimit'
+  | 'head' | 'setAccess' | 'requestAccess' | 'setVisibility' | 'file' | 'files' | 'injectFault' | 'clearFaults' | 'setRateLimit'
   | 'expireSignedUrls' | 'stats' | 'resetLog' | 'idle'
 >;
 

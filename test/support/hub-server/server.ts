@@ -302,6 +302,16 @@ export class HubServerImpl {
     else repo.access.set(user, state);
   }
 
+  /** What the "request access" button does: granted at once for `gated: 'auto'`, pending for 'manual'. */
+  requestAccess(repoId: string, user: string): AccessState {
+    const repo = this.mustRepo(repoId);
+    const current = repo.access.get(user);
+    if (current === 'granted' || current === 'rejected') return current;
+    const state: AccessState = repo.gated === 'manual' ? 'pending' : 'granted';
+    repo.access.set(user, state);
+    return state;
+  }
+
   setVisibility(repoId: string, settings: { private?: boolean; gated?: GatedMode }): void {
     const repo = this.mustRepo(repoId);
     if (settings.private !== undefined) repo.private = settings.private;
