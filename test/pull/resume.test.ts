@@ -1,6 +1,7 @@
 /**
- * Resume after kill -9: a child `pull` is killed mid-transfer; the next run continues the partial with Range
- * requests, moves fewer bytes than the whole file, and ends with the verified file in place.
+ * Resume after kill -9: a child `llama pull` (the built CLI, as CI runs it) is killed mid-transfer; the next run
+ * continues the partial with Range requests, moves fewer bytes than the whole file, and ends with the verified file
+ * in place. Needs `npm run build` (npm test does it).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { pull } from '../../src/transfer/pull.ts';
 import { verify } from '../../src/integrity/verify.ts';
 import { FAST_RETRY, pattern, sha256, tempDir } from './helpers.ts';
 
-const CHILD = fileURLToPath(new URL('./fixtures/pull-child.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
 const SIZE = 6 * 1024 * 1024;
 const WEIGHTS = pattern(SIZE, 11);
 
@@ -34,8 +35,9 @@ test('kill -9 mid-transfer, then resume: fewer bytes than the whole, verified re
   t.after(() => hub.close());
   await hub.addRepo({ id: 'org/big', files: { 'model.safetensors': WEIGHTS, 'config.json': '{}' } });
   const dir = await tempDir(t);
-  const options = { repo: 'org/big', endpoint: hub.url, cacheDir: join(dir, 'cache'), lockfile: join(dir, 'llama.lock.json'), concurrency: 2, pieceSize: 1024 * 1024, env: {} };
-  const child = spawn(process.execPath, [CHILD, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const options = { repo: 'org/big', endpoint: hub.url, cacheDir: join(dir, 'cache'), lockfile: join(dir, 'llama.lock.json'), concurrency: 2, env: {} };
+  const args = ['pull', 'org/big', '--endpoint', hub.url, '--cache-dir', options.cacheDir, '--lock', options.lockfile, '--concurrency', '2', '--progress', 'plain'];
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HF_TOKEN: '', HF_HUB_OFFLINE: '' } });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));

@@ -1,0 +1,65 @@
+import { Args, Flags } from '@oclif/core';
+import { LlamaCommand } from '../src/cli/base-command.ts';
+import { registerSecret } from '../src/redact.ts';
+import { formatBytes } from '../src/transfer/disk.ts';
+import { pull, type PullResult } from '../src/transfer/pull.ts';
+
+export default class Pull extends LlamaCommand {
+  static override summary = 'Download a model repo at one pinned commit, verifying every byte, into the HF cache or a folder.';
+  static override description =
+    'Resolves --revision to a commit, lists its files with their hashes, and downloads them with parallel, resumable range requests; every file is checked against the hub\'s sha256 (LFS) or git sha1 before it is placed. Interrupted runs resume. Files land in the Hugging Face cache layout (usable by transformers and hf) unless --local-dir is given. The lockfile records the commit and every file\'s size and sha256; --frozen reproduces it exactly. When the repo has *.safetensors weights, duplicate formats (*.bin, *.pth, *.pt, consolidated.*, original/) are skipped unless PATHS or --include ask for them.';
+  static override examples = [
+    '<%= config.bin %> pull meta-llama/Llama-3.2-1B',
+    '<%= config.bin %> pull meta-llama/Llama-3.2-1B config.json tokenizer.json --local-dir ./model',
+    '<%= config.bin %> pull meta-llama/Llama-3.2-1B --frozen --lock release/llama.lock.json',
+  ];
+  static override strict = false;
+  static override args = {
+    repo: Args.string({ description: 'Model repo id (org/name).', required: true }),
+    paths: Args.string({ description: 'Files or folders (dir/) to fetch; default the whole repo. More may follow.' }),
+  };
+  static override flags = {
+    revision: Flags.string({ char: 'r', description: 'Branch, tag or 40-hex commit (default main); resolved to one commit first.' }),
+    include: Flags.string({ description: 'Only files matching this glob (fnmatch, as hf download). Repeatable.', multiple: true }),
+    exclude: Flags.string({ description: 'Skip files matching this glob. Repeatable.', multiple: true }),
+    'local-dir': Flags.string({ description: 'Put plain files in this folder (bookkeeping in DIR/.cache/huggingface/).' }),
+    'cache-dir': Flags.string({ description: 'Hub cache folder. Default HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub.' }),
+    token: Flags.string({ description: 'Hub token. Default HF_TOKEN, then the token file of `hf auth login`.' }),
+    endpoint: Flags.string({ description: 'Hub URL. Default HF_ENDPOINT, then https://huggingface.co.' }),
+    lock: Flags.string({ description: 'Lockfile to create or update.', default: 'llama.lock.json' }),
+    frozen: Flags.boolean({ description: 'Fetch exactly what the lockfile pins; exit 4 if the hub differs; never update it.' }),
+    concurrency: Flags.integer({ description: 'Connections in all.', default: 8, min: 1, max: 64 }),
+    offline: Flags.boolean({ description: 'No network (also HF_HUB_OFFLINE=1): succeed from the cache/local dir when the locked files are there and verify.' }),
+  };
+
+  async run(): Promise<PullResult> {
+    const { args, argv, flags } = await this.parseInput(Pull);
+    registerSecret(flags.token);
+    const paths = (argv as string[]).slice(1);
+    const result = await pull({
+      repo: args.repo,
+      ...(flags.revision ? { revision: flags.revision } : {}),
+      paths,
+      include: flags.include ?? [],
+      exclude: flags.exclude ?? [],
+      ...(flags['local-dir'] ? { localDir: flags['local-dir'] } : {}),
+      ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
+      ...(flags.token ? { token: flags.token } : {}),
+      ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
+      lockfile: flags.lock,
+      frozen: flags.frozen,
+      concurrency: flags.concurrency,
+      ...(flags.offline ? { offline: true } : {}),
+      onProgress: this.progress,
+    });
+    const count = (status: string): number => result.files.filter((f) => f.status === status).length;
+    this.say(
+      `${result.repo}@${result.commit}${result.offline ? ' (offline)' : ''}: ${result.files.length} file(s) verified — ` +
+        `${count('downloaded')} downloaded, ${count('resumed')} resumed, ${count('present')} already here; ${formatBytes(result.bytesDownloaded)} transferred`,
+    );
+    if (result.skipped.length > 0) this.say(`skipped (duplicate weight formats; name them or use --include): ${result.skipped.join(', ')}`);
+    this.say(`files: ${result.root}`);
+    if (result.lockfile) this.say(`lockfile: ${result.lockfile.path}${result.lockfile.updated ? ' (updated)' : ' (unchanged)'}`);
+    return result;
+  }
+}

@@ -1,0 +1,52 @@
+import { Args, Flags } from '@oclif/core';
+import { LlamaCommand } from '../src/cli/base-command.ts';
+import { IntegrityError } from '../src/errors.ts';
+import { verify, type VerifyReport } from '../src/integrity/verify.ts';
+import { registerSecret } from '../src/redact.ts';
+
+export default class Verify extends LlamaCommand {
+  static override summary = 'Re-hash pulled files against the lockfile (or the hub\'s tree) and report ok / mismatch / missing / extra.';
+  static override description =
+    'Checks DIR (a --local-dir folder or a cache snapshot; default the cache snapshot of the locked commit) file by file: sha256 against the lockfile, or, when the lockfile has no entry for the repo, sha256 / git sha1 against the hub\'s tree for the pinned commit. Exits 4 when any file is mismatched, missing or extra.';
+  static override examples = ['<%= config.bin %> verify', '<%= config.bin %> verify ./model --lock llama.lock.json --json', '<%= config.bin %> verify ./model --repo meta-llama/Llama-3.2-1B'];
+  static override args = {
+    dir: Args.string({ description: 'Folder to check. Default: the cache snapshot of the locked commit.' }),
+  };
+  static override flags = {
+    lock: Flags.string({ description: 'Lockfile. Default llama.lock.json when it exists.' }),
+    repo: Flags.string({ description: 'Repo id, when the lockfile names several or none (then the hub\'s tree is used).' }),
+    'cache-dir': Flags.string({ description: 'Hub cache folder. Default HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub.' }),
+    token: Flags.string({ description: 'Hub token for the online check. Default HF_TOKEN, then the token file.' }),
+    endpoint: Flags.string({ description: 'Hub URL for the online check. Default HF_ENDPOINT, then https://huggingface.co.' }),
+  };
+
+  async run(): Promise<VerifyReport> {
+    const { args, flags } = await this.parseInput(Verify);
+    registerSecret(flags.token);
+    const report = await verify({
+      ...(args.dir ? { dir: args.dir } : {}),
+      ...(flags.lock ? { lockfile: flags.lock } : {}),
+      ...(flags.repo ? { repo: flags.repo } : {}),
+      ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
+      ...(flags.token ? { token: flags.token } : {}),
+      ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
+      onProgress: this.progress,
+    });
+    for (const f of report.files) {
+      const why =
+        f.status === 'mismatch'
+          ? ` (expected ${f.expected?.size} bytes ${f.expected?.sha256 ?? f.expected?.gitSha1}, got ${f.actual?.size} bytes ${f.expected?.sha256 ? f.actual?.sha256 : f.actual?.gitSha1})`
+          : '';
+      this.say(`${f.status.padEnd(8)} ${f.path}${why}`);
+    }
+    const c = report.counts;
+    this.say(`${report.repo}@${report.commit} against the ${report.against}: ${c.ok} ok, ${c.mismatch} mismatch, ${c.missing} missing, ${c.extra} extra (${report.dir})`);
+    if (!report.ok) {
+      throw new IntegrityError('VERIFY_FAILED', `${report.repo}: ${c.mismatch} mismatched, ${c.missing} missing, ${c.extra} extra file(s) in ${report.dir}.`, {
+        hint: 'Run `llama pull` again to replace mismatched and missing files; remove extra files or pull them so the lockfile names them.',
+        details: { report },
+      });
+    }
+    return report;
+  }
+}
