@@ -67,14 +67,29 @@ function tokenizerVocab(json: { model: { vocab: Record<string, number> }; added_
 describe('checkpoint contents per Llama version', () => {
   const expectations: Record<
     LlamaVersion,
-    { vocab: number; bos: number; eos: number; theta: number | undefined; rope: string | null; tied: boolean; torch: string; headDim: boolean }
+    { vocab: number; bos: number; eos: number | number[]; theta: number | undefined; rope: string | null; tied: boolean; torch: string; headDim: boolean }
   > = {
     '1': { vocab: 32000, bos: 1, eos: 2, theta: undefined, rope: null, tied: false, torch: 'float16', headDim: false },
     '2': { vocab: 32000, bos: 1, eos: 2, theta: 10000, rope: null, tied: false, torch: 'float16', headDim: false },
     '3': { vocab: 128256, bos: 128000, eos: 128001, theta: 500000, rope: null, tied: false, torch: 'bfloat16', headDim: false },
     '3.1': { vocab: 128256, bos: 128000, eos: 128001, theta: 500000, rope: 'llama3', tied: false, torch: 'bfloat16', headDim: false },
     '3.2': { vocab: 128256, bos: 128000, eos: 128001, theta: 500000, rope: 'llama3', tied: true, torch: 'bfloat16', headDim: true },
-    '3.3': { vocab: 128256, bos: 128000, eos: 128001, theta: 500000, rope: 'llama3', tied: false, torch: 'bfloat16', headDim: true },
+    // Only Llama-3.3-70B-Instruct exists, so 3.3 is an Instruct checkpoint by default.
+    '3.3': { vocab: 128256, bos: 128000, eos: [128001, 128008, 128009], theta: 500000, rope: 'llama3', tied: false, torch: 'bfloat16', headDim: true },
+  };
+  // The key sets of the published config.json files (Llama 1: huggyllama/llama-7b; Llama 2 plus rope_theta).
+  const common = ['architectures', 'bos_token_id', 'eos_token_id', 'hidden_act', 'hidden_size', 'initializer_range', 'intermediate_size',
+    'max_position_embeddings', 'model_type', 'num_attention_heads', 'num_hidden_layers', 'rms_norm_eps', 'tie_word_embeddings',
+    'torch_dtype', 'transformers_version', 'use_cache', 'vocab_size'];
+  const v2 = [...common, 'num_key_value_heads', 'pretraining_tp', 'rope_scaling', 'rope_theta'];
+  const v3 = [...v2, 'attention_bias', 'attention_dropout'];
+  const keySets: Record<LlamaVersion, string[]> = {
+    '1': [...common, 'max_sequence_length', 'pad_token_id'],
+    '2': v2,
+    '3': v3,
+    '3.1': [...v3, 'mlp_bias'],
+    '3.2': [...v3, 'mlp_bias', 'head_dim'],
+    '3.3': [...v3, 'mlp_bias', 'head_dim'],
   };
 
   for (const version of LLAMA_VERSIONS) {
@@ -84,11 +99,12 @@ describe('checkpoint contents per Llama version', () => {
       const d = await generateCheckpoint(dir, { version, seed: 1 });
       const config = await readJson(join(dir, 'config.json'));
 
+      assert.deepEqual(Object.keys(config).sort(), [...keySets[version]].sort());
       assert.deepEqual(config.architectures, ['LlamaForCausalLM']);
       assert.equal(config.model_type, 'llama');
       assert.equal(config.vocab_size, want.vocab);
       assert.equal(config.bos_token_id, want.bos);
-      assert.equal(config.eos_token_id, want.eos);
+      assert.deepEqual(config.eos_token_id, want.eos);
       assert.equal(config.rope_theta, want.theta);
       assert.equal(config.tie_word_embeddings, want.tied);
       assert.equal(config.torch_dtype, want.torch);
@@ -117,7 +133,8 @@ describe('checkpoint contents per Llama version', () => {
       const vocab = tokenizerVocab(tokenizerJson);
       assert.equal(vocab.size, config.vocab_size);
       assert.equal(vocab.idOf.get(tokenizerConfig.bos_token as string), config.bos_token_id);
-      assert.equal(vocab.idOf.get(tokenizerConfig.eos_token as string), config.eos_token_id);
+      // The tokenizer's eos is the base model's; Instruct configs list the end-of-turn ids after it.
+      assert.equal(vocab.idOf.get(tokenizerConfig.eos_token as string), [config.eos_token_id].flat()[0]);
       const pkg = version.startsWith('3') ? 'tokenizer-llama3' : 'tokenizer-llama2';
       const shipped = fileURLToPath(new URL(`../../node_modules/@lenml/${pkg}/models/`, import.meta.url));
       assert.equal(await sha256File(join(dir, 'tokenizer.json')), await sha256File(join(shipped, 'tokenizer.json')));
@@ -193,7 +210,7 @@ describe('checkpoint contents per Llama version', () => {
       // generation_config.json carries the same special ids.
       const gen = await readJson(join(dir, 'generation_config.json'));
       assert.equal(gen.bos_token_id, want.bos);
-      assert.equal(gen.eos_token_id, want.eos);
+      assert.deepEqual(gen.eos_token_id, want.eos);
     });
   }
 
@@ -209,6 +226,16 @@ describe('checkpoint contents per Llama version', () => {
     assert.deepEqual(keys, [...keys].sort());
     const entries = await readdir(dir);
     for (const absent of ['generation_config.json', 'README.md', 'LICENSE', 'USE_POLICY.md']) assert.ok(!entries.includes(absent), absent);
+  });
+
+  it("keeps rope_scaling's key order as Meta's files have it (3.1 unsorted, 3.2 sorted)", async () => {
+    const d31 = await generateCheckpoint(freshDir(), { version: '3.1', shape: { layers: 1 } });
+    const d32 = await generateCheckpoint(freshDir(), { version: '3.2', shape: { layers: 1 } });
+    const keysOf = async (dir: string): Promise<string[]> =>
+      Object.keys((await readJson(join(dir, 'config.json'))).rope_scaling as Record<string, unknown>);
+    assert.deepEqual(await keysOf(d31.dir), ['factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings', 'rope_type']);
+    assert.deepEqual(await keysOf(d32.dir), ['factor', 'high_freq_factor', 'low_freq_factor', 'original_max_position_embeddings', 'rope_type']);
+    assert.match(await readFile(join(d31.dir, 'config.json'), 'utf8'), /"factor": 8\.0,\n {4}"low_freq_factor": 1\.0,/);
   });
 
   it('instruct variants list the end-of-turn ids the Instruct repos use', async () => {

@@ -83,7 +83,7 @@ export interface CardOptions {
 
 export interface CheckpointOptions {
   version: LlamaVersion;
-  /** Instruct variant: eos ids as the -Instruct repos have them (a list from 3.1 on). */
+  /** Instruct variant: eos ids as the -Instruct repos have them (a list from 3.1 on). Default false (true for 3.3). */
   instruct?: boolean;
   shape?: Partial<ModelShape>;
   /** Default the version's release dtype: F16 for Llama 1/2, BF16 from Llama 3 on. */
@@ -305,21 +305,16 @@ export function pythonFloatRepr(x: number): string {
   return s.includes('.') || s.includes('e') ? s : `${s}.0`;
 }
 
-function sortKeysDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeysDeep);
-  if (value === null || typeof value !== 'object') return value;
-  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return Object.fromEntries(entries.map(([k, v]) => [k, sortKeysDeep(v)]));
-}
-
 /**
  * JSON as transformers' `to_json_string` writes it: `json.dumps(d, indent=2, sort_keys=True) + "\n"`, with the
- * float-typed fields in Python's float notation.
+ * float-typed fields in Python's float notation. Nested objects keep their order: Meta edited some by hand
+ * (Llama 3.1's rope_scaling is not sorted).
  */
 export function transformersJson(value: Record<string, unknown>): string {
   const marker = '\u0000pyfloat:';
+  const sorted = Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const text = JSON.stringify(
-    sortKeysDeep(value),
+    sorted,
     (key, v: unknown) => (FLOAT_KEYS.has(key) && typeof v === 'number' ? `${marker}${pythonFloatRepr(v)}` : v),
     2,
   );
@@ -366,7 +361,7 @@ export function buildConfig(
   if (facts.ropeTheta !== undefined) c.rope_theta = facts.ropeTheta;
   if (facts.writesAttentionBias) {
     c.attention_bias = false;
-    if (facts.version !== '2') c.attention_dropout = 0;
+    c.attention_dropout = 0;
   }
   if (facts.writesMlpBias) c.mlp_bias = false;
   if (facts.writesHeadDim || shape.headDim * shape.heads !== shape.hidden) c.head_dim = shape.headDim;
@@ -385,6 +380,8 @@ export function buildGenerationConfig(facts: VersionFacts, instruct: boolean): R
   const eos = instruct ? (facts.version === '3' ? [facts.eosTokenId, 128009] : facts.instructEosTokenId) : facts.eosTokenId;
   Object.assign(g, { do_sample: true, eos_token_id: eos, temperature: 0.6, top_p: 0.9 });
   if (facts.version === '2') Object.assign(g, { max_length: 4096, pad_token_id: 0 });
+  if (facts.version === '3' && instruct) g.max_length = 4096;
+  if (!instruct && facts.version !== '2') g._from_model_config = true;
   return g;
 }
 
@@ -445,7 +442,7 @@ export async function generateCheckpoint(dir: string, options: CheckpointOptions
   }
   if (endianness() !== 'LE') throw new Error('the checkpoint generator writes float32 buffers directly and needs a little-endian host');
   const facts = VERSION_FACTS[options.version];
-  const instruct = options.instruct ?? false;
+  const instruct = options.instruct ?? facts.instructOnly;
   const shape = resolveShape(facts, options.shape);
   const dtype = options.dtype ?? facts.nativeDtype;
   if (!(dtype in WEIGHT_DTYPE_BYTES)) throw badOption(`unknown dtype ${String(dtype)}`, 'Use F32, F16 or BF16.');

