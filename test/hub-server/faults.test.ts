@@ -210,22 +210,27 @@ describe('hub server faults', () => {
 describe('hub server with files on disk', () => {
   let dir: string;
   let hub: HubServer;
-  const size = 24 * 1024 * 1024 + 123;
+  // Above 64 MiB, so the two-worker hashing path is the one exercised.
+  const size = 65 * 1024 * 1024 + 123;
   let digest: string;
+  let gitOid: string;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hub-disk-'));
     const path = join(dir, 'big.bin');
     const hash = createHash('sha256');
+    const sha1 = createHash('sha1').update(`blob ${size}\0`);
     const out = createWriteStream(path);
     for (let written = 0; written < size; ) {
       const chunk = randomBytes(Math.min(1 << 20, size - written));
       hash.update(chunk);
+      sha1.update(chunk);
       if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
       written += chunk.byteLength;
     }
     await new Promise<void>((r) => out.end(() => r()));
     digest = hash.digest('hex');
+    gitOid = sha1.digest('hex');
     hub = await startHubServer();
     await hub.addRepo({ id: 'org/disk', files: { 'weights.gguf': { path }, 'notes.txt': { path } } });
   });
@@ -236,7 +241,7 @@ describe('hub server with files on disk', () => {
 
   it('hashes a disk file once when added and streams it, ranges included', async () => {
     const facts = hub.file('org/disk', 'weights.gguf');
-    assert.deepEqual([facts.sha256, facts.size, facts.lfs], [digest, size, true]);
+    assert.deepEqual([facts.sha256, facts.gitOid, facts.size, facts.lfs], [digest, gitOid, size, true]);
     assert.equal(hub.file('org/disk', 'notes.txt').lfs, true, 'over 10 MB is always LFS');
 
     const res = await fetch(`${hub.url}/org/disk/resolve/main/weights.gguf`);

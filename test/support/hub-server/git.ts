@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 
 export interface ContentHashes {
   size: number;
@@ -22,20 +23,45 @@ export function hashBytes(data: Uint8Array): ContentHashes {
   return { size: data.byteLength, gitOid: sha1.digest('hex'), sha256: createHash('sha256').update(data).digest('hex') };
 }
 
-/** Both hashes in one streaming pass over a file of known size; memory stays at one read buffer. */
+/** Files at least this big are hashed by two worker threads in parallel; smaller ones in one pass here. */
+const PARALLEL_HASH_FROM = 64 << 20;
+
+/** git sha1 and sha256 of a file of known size, streaming; memory stays at a few read buffers. */
 export async function hashFile(path: string, size: number): Promise<ContentHashes> {
-  const sha1 = createHash('sha1');
-  const sha256 = createHash('sha256');
-  sha1.update(`blob ${size}\0`);
-  let seen = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const buf = chunk as Buffer;
-    sha1.update(buf);
-    sha256.update(buf);
-    seen += buf.byteLength;
+  let gitOid: string;
+  let sha256: string;
+  let seen: number;
+  if (size >= PARALLEL_HASH_FROM) {
+    const [a, b] = await Promise.all([
+      hashInWorker(path, 'sha1', `blob ${size}\0`),
+      hashInWorker(path, 'sha256', ''),
+    ]);
+    if (a.size !== b.size) throw new Error(`hub-server: ${path} changed while being hashed`);
+    [gitOid, sha256, seen] = [a.digest, b.digest, a.size];
+  } else {
+    const sha1 = createHash('sha1').update(`blob ${size}\0`);
+    const sha = createHash('sha256');
+    seen = 0;
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+      sha1.update(chunk as Buffer);
+      sha.update(chunk as Buffer);
+      seen += (chunk as Buffer).byteLength;
+    }
+    [gitOid, sha256] = [sha1.digest('hex'), sha.digest('hex')];
   }
   if (seen !== size) throw new Error(`hub-server: ${path} changed size while being hashed (${size} → ${seen})`);
-  return { size, gitOid: sha1.digest('hex'), sha256: sha256.digest('hex') };
+  return { size, gitOid, sha256 };
+}
+
+function hashInWorker(path: string, algorithm: 'sha1' | 'sha256', prefix: string): Promise<{ digest: string; size: number }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./hash-worker.ts', import.meta.url), { workerData: { path, algorithm, prefix } });
+    worker.once('message', (result: { digest: string; size: number }) => resolve(result));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`hub-server: hash worker exited with ${code}`));
+    });
+  });
 }
 
 export function lfsPointer(sha256: string, size: number): Buffer {
