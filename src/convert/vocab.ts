@@ -200,7 +200,29 @@ function tokenContent(entry: unknown): string | undefined {
   return undefined;
 }
 
-/** gguf-py LlamaHfVocab: base vocab in id order (score -1000, BYTE / CONTROL / NORMAL), then added tokens past it. */
+/**
+ * Rank of the first BPE merge that produces each token. Deliberate difference from gguf-py's LlamaHfVocab, which
+ * scores every token -1000: llama.cpp's SentencePiece tokenizer merges the pair whose result scores highest, so with
+ * equal scores it cannot follow the merge order and splits runs of spaces differently from Hugging Face. Scoring each
+ * token by minus its merge rank makes llama.cpp merge in the tokenizer.json order (tests compare both tokenizers).
+ */
+function mergeRanks(tokenizerJson: Json): Map<string, number> {
+  const merges = tokenizerModel(tokenizerJson).merges;
+  const ranks = new Map<string, number>();
+  if (!Array.isArray(merges)) return ranks;
+  merges.forEach((merge: unknown, rank) => {
+    const pair = typeof merge === 'string' ? merge.split(' ') : Array.isArray(merge) ? (merge as string[]) : [];
+    if (pair.length !== 2) return;
+    const text = pair.join('');
+    if (!ranks.has(text)) ranks.set(text, rank);
+  });
+  return ranks;
+}
+
+/**
+ * gguf-py LlamaHfVocab: base vocab in id order (BYTE / CONTROL / NORMAL), then added tokens past it; scores from the
+ * merge ranks (see mergeRanks).
+ */
 function llamaHfVocab(tokenizerJson: Json, tokenizerConfig: Json | undefined) {
   const base = modelVocab(tokenizerJson);
   const baseSize = base.size;
@@ -226,6 +248,7 @@ function llamaHfVocab(tokenizerJson: Json, tokenizerConfig: Json | undefined) {
   const scores: number[] = [];
   const types: number[] = [];
   const byteToken = /^<0x[0-9A-Fa-f]{2}>$/;
+  const ranks = mergeRanks(tokenizerJson);
   for (let id = 0; id < baseSize; id++) {
     if (addedIds.has(id)) continue;
     const text = base.get(id);
@@ -235,7 +258,8 @@ function llamaHfVocab(tokenizerJson: Json, tokenizerConfig: Json | undefined) {
       });
     }
     tokens.push(text);
-    scores.push(-1000.0);
+    const rank = ranks.get(text);
+    scores.push(rank === undefined ? -1000.0 : -rank);
     types.push(byteToken.test(text) ? TokenType.BYTE : specialIds.has(id) ? TokenType.CONTROL : TokenType.NORMAL);
   }
   for (const t of addedPast) {
