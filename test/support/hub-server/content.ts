@@ -66,8 +66,9 @@ export async function* readBlob(blob: Blob | Buffer, range: ByteRange, chunkSize
 const pacing = new WeakMap<Socket, { next: number }>();
 const MAX_LAG_MS = 50;
 
-export async function pace(socket: Socket | null, bytes: number, bytesPerSecond: number): Promise<void> {
-  if (!socket) return;
+/** Account for `bytes` just sent on `socket`; returns how many ms to wait before sending more. */
+export function pace(socket: Socket | null, bytes: number, bytesPerSecond: number): number {
+  if (!socket) return 0;
   let state = pacing.get(socket);
   const now = performance.now();
   if (!state) {
@@ -78,7 +79,7 @@ export async function pace(socket: Socket | null, bytes: number, bytesPerSecond:
   // bank more credit than that.
   state.next = Math.max(state.next, now - MAX_LAG_MS) + (bytes * 1000) / bytesPerSecond;
   const wait = state.next - performance.now();
-  if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+  return wait > 1 ? wait : 0;
 }
 
 /** Chunk size for a paced stream: about 50 chunks a second, so the rate is smooth at any scale. */
@@ -186,7 +187,9 @@ export async function streamBody(
         await writeChunk(res, chunk, last && limit < total);
         sent += chunk.byteLength;
         onBytes(chunk.byteLength);
-        if (plan.bytesPerSecond) await pace(socket, chunk.byteLength, plan.bytesPerSecond);
+        const wait = plan.bytesPerSecond ? pace(socket, chunk.byteLength, plan.bytesPerSecond) : 0;
+        // Abortable, so closing the server never waits on a slow connection's timer.
+        if (wait > 0) await sleepUnlessClosed(res, wait);
       }
     }
     if (limit < total) {

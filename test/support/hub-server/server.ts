@@ -426,6 +426,7 @@ export class HubServerImpl {
     const { res } = ctx;
     const data = typeof body === 'string' ? Buffer.from(body) : body;
     res.statusCode = status;
+    ctx.entry.status = status;
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', 'text/plain; charset=utf-8');
     res.setHeader('Content-Length', data.byteLength);
@@ -942,11 +943,14 @@ export class HubServerImpl {
     }
     if (header(req, 'if-none-match') === etag && honoured === undefined) {
       res.statusCode = 304;
+      ctx.entry.status = 304;
       res.end();
       return;
     }
     const range: ByteRange = honoured ?? { start: 0, end: size - 1 };
     res.statusCode = honoured ? 206 : 200;
+    // Known before the body is written, so a log read mid-transfer already shows it.
+    ctx.entry.status = res.statusCode;
     if (honoured) res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
     res.setHeader('Content-Length', range.end - range.start + 1);
     if (req.method === 'HEAD') {
