@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -377,6 +377,15 @@ describe('weights', () => {
     const untied = await generateCheckpoint(freshDir(), { version: '3.2', tieWordEmbeddings: false, shape: { layers: 1 } });
     assert.equal(untied.config.tie_word_embeddings, false);
     assert.deepEqual(untied.tensors.at(-1)?.name, 'lm_head.weight');
+  });
+
+  it('a re-run into the same directory leaves exactly the new checkpoint (and foreign files alone)', async () => {
+    const dir = freshDir();
+    await generateCheckpoint(dir, { version: '2', shards: 3, shape: { layers: 1 } });
+    await writeFile(join(dir, 'notes.txt'), 'mine');
+    const d = await generateCheckpoint(dir, { version: '2', shape: { layers: 1 }, license: { files: 'none' }, card: false });
+    assert.deepEqual((await readdir(dir)).sort(), [...d.files.map((f) => f.path), 'notes.txt'].sort());
+    assert.ok(!(await readdir(dir)).some((n) => n.startsWith('model-') || n === 'LICENSE' || n === 'README.md'));
   });
 
   it('config overrides apply to config.json only (for mismatch tests)', async () => {

@@ -8,7 +8,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
@@ -415,6 +415,15 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** Names this generator may write; a re-run removes those it did not write this time, so the directory matches. */
+const MANAGED_NAME = /^(?:config\.json|generation_config\.json|tokenizer\.json|tokenizer_config\.json|LICENSE|LICENSE\.txt|USE_POLICY\.md|README\.md|model\.safetensors|model\.safetensors\.index\.json|model-\d{5}-of-\d{5}\.safetensors)$/;
+
+async function removeStale(dir: string, written: ReadonlySet<string>): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (MANAGED_NAME.test(name) && !written.has(name)) await rm(join(dir, name), { force: true });
+  }
+}
+
 /** Float16Array ships in Node 24 (V8 13.6); Node 22 has it only behind a flag. */
 const hasNativeF16 = typeof Float16Array === 'function';
 
@@ -606,6 +615,7 @@ export async function generateCheckpoint(dir: string, options: CheckpointOptions
   }
   if (options.card !== false) await writeSmall('README.md', buildCard(facts, options.card ?? {}, shape));
 
+  await removeStale(dir, new Set(files.map((f) => f.path)));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
     dir,
