@@ -6,8 +6,6 @@
 const BLOCK: u32 = 32u;
 const TYPE_SIZE: u32 = 20u;
 
-fn to_i8(v: i32) -> i32 { return (v << 24u) >> 24u; }
-
 fn quantize_block(b: u32) {
   let x0 = b * BLOCK;
   var mn = 0x7f7fffffu;  // FLT_MAX

@@ -5,7 +5,7 @@
  * - `createGpuQuantizer({ limits?, allowSoftware?, chunkBytes? })` → `GpuQuantizer`:
  *   - `quantizeRows(type, src, rowLength, nRows)`: `src = { dtype: 'F32' | 'F16' | 'BF16', bytes }` holds the rows
  *     as stored (little-endian); resolves to the `nRows` rows in `type`, exactly the bytes the CPU path writes.
- *   - `supports(type)`, `adapterInfo`, `limits` (the limits in force), `destroy()`.
+ *   - `supports(type)`, `adapterInfo`, `limits` (the limits in force), `stats.dispatches`, `destroy()`.
  * - `GPU_TYPES`: the output types with a kernel.
  *
  * How it runs: the tensor is cut into chunks of whole blocks that fit the device limits (maxStorageBufferBindingSize,
@@ -48,6 +48,8 @@ export interface GpuQuantizerOptions {
 export interface GpuQuantizer {
   readonly adapterInfo: GpuAdapterInfo;
   readonly limits: GpuLimits;
+  /** Dispatches issued so far (tests check that lowered limits split a tensor). */
+  readonly stats: { dispatches: number };
   supports(type: GgmlTypeName): boolean;
   quantizeRows(type: GgmlTypeName, src: GpuSource, rowLength: number, nRows: number): Promise<Uint8Array>;
   destroy(): void;
@@ -131,6 +133,7 @@ export async function createGpuQuantizer(options: GpuQuantizerOptions = {}): Pro
   let slotDstBytes = 0;
   let destroyed = false;
   let queue: Promise<unknown> = Promise.resolve();
+  const stats = { dispatches: 0 };
 
   function pipelineFor(type: GgmlTypeName): Promise<GPUComputePipeline> {
     let p = pipelines.get(type);
@@ -252,6 +255,7 @@ export async function createGpuQuantizer(options: GpuQuantizerOptions = {}): Pro
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, slot.bindGroup);
       pass.dispatchWorkgroups(gx, gy);
+      stats.dispatches++;
       pass.end();
       enc.copyBufferToBuffer(slot.dst, 0, slot.read, 0, readLen);
       device.queue.submit([enc.finish()]);
@@ -276,6 +280,7 @@ export async function createGpuQuantizer(options: GpuQuantizerOptions = {}): Pro
   return {
     adapterInfo: info,
     limits,
+    stats,
     supports: (type) => KERNELS[type] !== undefined,
     quantizeRows(type, src, rowLength, nRows) {
       if (destroyed) return Promise.reject(new Error('GPU quantizer used after destroy()'));
