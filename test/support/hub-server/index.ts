@@ -38,16 +38,17 @@
  *     `/api/resolve-cache/models/{repo}/{commit}/{path}?…&etag=…` (§2.4), which serves the bytes; private/gated repos
  *     and empty files are served directly. Turn the 307 off with `resolveCacheRedirect: false`.
  *   - bytes: `ETag: "<git sha1>"`, `X-Repo-Commit`, `Accept-Ranges: bytes`, `Content-Length`; `Range: bytes=a-b|a-|-n`
- *     → 206 + `Content-Range: bytes a-b/size`; a start ≥ size → 416 + `Content-Range: bytes *\/size` (star, slash, size); a multi-range or
- *     malformed Range is ignored (200); `If-Range` that is not the current strong ETag → 200 whole body;
+ *     → 206 + `Content-Range: bytes a-b/size`; a start ≥ size → 416 + `Content-Range: bytes *\/size` (star, slash,
+ *     size); a multi-range or malformed Range is ignored (200); `If-Range` that is not the current strong ETag → 200 whole body;
  *     `If-None-Match` equal to the ETag → 304. An empty file answers 200 (no satisfiable range exists).
  * - CDN (`cdn: 'cross-origin'`, the default: a second server on another port, so fetch drops `Authorization` on the
  *   hop as it does against the real CDN, §1.6; `'same-origin'`: the same paths on the hub port). Signed URLs expire
  *   after `signedUrlTtlMs` (default 1 h) or at once with `expireSignedUrls()`; expired/bad → 403
  *   `application/xml` `<Error><Code>AccessDenied</Code>…` as S3 does. Serves bytes with Range/If-Range, its own ETag
  *   (not the sha256, §2.4), no X-Linked-* headers, `X-Cache: Miss from cloudfront` (option `cdnXCache`, null omits it;
- *   with it the JS client sends its body GET straight to the CDN URL, §1.6).
- *
+ *   with it the JS client sends its body GET straight to the CDN URL, §1.6). So, as with the real hub, the JS
+ *   client's `fileDownloadInfo().etag` for an LFS file is the CDN's ETag; the sha256 is in tree/paths-info `lfs.oid`
+ *   and in the 302's `X-Linked-Etag`.
  * - Renamed (`renameRepo(from, to)`) or mis-cased repo ids: `307` with a path-only `Location` (same path and query,
  *   repo id replaced) on every repo route, POST paths-info included (§2.4).
  *
@@ -65,11 +66,13 @@
  *   are not in the authorized list. Visit {hub.url}/{id} to ask for access."; pending → 403 `GatedRepo` "Your request
  *   to access model {id} is awaiting a review from the repo authors."; rejected → 403 `GatedRepo` (status not pinned by
  *   the facts); `setAccess(repo, user, state)` changes it, `requestAccess(repo, user)` acts like the web button
- *   (auto → granted, manual → pending); a fine-grained token created with `{ user, gatedRepos: false }` → 403 "Forbidden" (no code).
+ *   (auto → granted, manual → pending); a fine-grained token created with `{ user, gatedRepos: false }` → 403
+ *   "Forbidden" (no code).
  *
  * FAULTS (`injectFault(spec)` → handle with `seen`, `applied`, `remove()`): match by `repo`, `path`, `routes`, after
  * `skip` matching requests, for `times` requests.
- * - `{kind:'status', status: 429|503|…, retryAfter?: seconds | HTTP-date}`: answered before auth, on any route unless `routes` narrows it.
+ * - `{kind:'status', status: 429|503|…, retryAfter?: seconds | HTTP-date}`: answered before auth, on any route
+ *   unless `routes` narrows it.
  * - `{kind:'truncate', afterBytes}`: full Content-Length announced, connection closed (FIN) after N body bytes.
  * - `{kind:'reset', afterBytes}`: same, then TCP RST.
  * - `{kind:'flip', offset, mask?}`: the byte at that *file* offset XORed (default 0xff) in any body that covers it.
@@ -95,8 +98,18 @@
  * `bytesSent`, `fileBytesSent`, per route and status; `resetLog()`; `await idle()` before reading the log after a
  * client aborted a transfer.
  *
+ * METHODS (HubServer): `url`, `cdnUrl` (equal to `url` with a same-origin CDN), `addToken(token, user|{user,
+ * gatedRepos})`, `addRepo(spec)` → initial commit id, `renameRepo`, `commit`, `setBranch`, `deleteBranch`, `setTag`,
+ * `head`, `setAccess`, `requestAccess`, `setVisibility(repo, {private, gated})`, `file(repo, path, rev?)` → `{size, oid,
+ * gitOid, sha256, lfs, etag, lastCommit}`, `files(repo, rev?)`, `injectFault`, `clearFaults`, `setRateLimit`,
+ * `expireSignedUrls`, `log`, `stats`, `resetLog`, `idle`, `close`.
+ *
+ * NOT SERVED: xet (the server never answers `application/vnd.xet-fileinfo+json`, so clients use plain HTTP, §1.7),
+ * datasets/spaces, listModels, uploads.
+ *
  * CLI: `node test/support/hub-server/main.ts --dir DIR --repo org/name [--gated] [--private] [--token hf_x]
- * [--user NAME] [--rate BYTES_PER_S] [--port N]` prints the URL on stdout and serves until killed.
+ * [--user NAME] [--pending-token hf_y] [--rate BYTES_PER_S] [--port N] [--same-origin-cdn] [--log]` prints the URL on
+ * stdout and serves until SIGINT/SIGTERM.
  */
 import { HubServerImpl, type HubServerOptions } from './server.ts';
 
