@@ -415,12 +415,16 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Names this generator may write; a re-run removes those it did not write this time, so the directory matches. */
-const MANAGED_NAME = /^(?:config\.json|generation_config\.json|tokenizer\.json|tokenizer_config\.json|LICENSE|LICENSE\.txt|USE_POLICY\.md|README\.md|model\.safetensors|model\.safetensors\.index\.json|model-\d{5}-of-\d{5}\.safetensors)$/;
+/**
+ * Weight files from an earlier run with another shard count would make the directory inconsistent (two sets of
+ * weights); a re-run removes those it did not write. Other files are left alone: a caller may have put its own
+ * tokenizer, card or license there on purpose (with tokenizer: false, card: false, license.files: 'none').
+ */
+const WEIGHT_FILE_NAME = /^(?:model\.safetensors|model\.safetensors\.index\.json|model-\d{5}-of-\d{5}\.safetensors)$/;
 
 async function removeStale(dir: string, written: ReadonlySet<string>): Promise<void> {
   for (const name of await readdir(dir)) {
-    if (MANAGED_NAME.test(name) && !written.has(name)) await rm(join(dir, name), { force: true });
+    if (WEIGHT_FILE_NAME.test(name) && !written.has(name)) await rm(join(dir, name), { force: true });
   }
 }
 
