@@ -163,6 +163,20 @@ describe('hub server wire protocol', () => {
     assert.equal(await stale.text(), CONFIG.toString());
   });
 
+  it('raw serves the LFS pointer; If-None-Match with the current ETag is a 304', async () => {
+    const pointer = `version https://git-lfs.github.com/spec/v1\noid sha256:${sha256(WEIGHTS)}\nsize ${WEIGHTS.byteLength}\n`;
+    const raw = await get('/org/gated/raw/main/model.safetensors', { headers: auth() });
+    assert.equal(raw.status, 200);
+    assert.equal(await raw.text(), pointer);
+    assert.equal(raw.headers.get('etag'), `"${gitSha1(Buffer.from(pointer))}"`);
+    const etag = `"${gitSha1(CONFIG)}"`;
+    const cached = await get('/org/gated/resolve/main/config.json', { headers: { ...auth(), 'If-None-Match': etag } });
+    assert.equal(cached.status, 304);
+    const changed = await get('/org/gated/resolve/main/config.json', { headers: { ...auth(), 'If-None-Match': '"other"' } });
+    assert.equal(changed.status, 200);
+    await changed.arrayBuffer();
+  });
+
   it('signed CDN URLs expire: 403 from the CDN, and a fresh resolve works again', async () => {
     const location = (await get('/org/model/resolve/main/model.safetensors')).headers.get('location') ?? '';
     hub.expireSignedUrls();
