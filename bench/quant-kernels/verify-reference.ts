@@ -1,16 +1,20 @@
 /**
  * Re-quantize every tensor of llama.cpp's reference outputs from their F32 input and count differing blocks.
- *   node bench/quant-kernels/verify-reference.ts [DIR]     (DIR defaults to /work/shared/reference/quant)
+ *   node bench/quant-kernels/verify-reference.ts [DIR] [--ts]   (DIR defaults to /work/shared/reference/quant;
+ *                                                                 --ts: the TypeScript kernels instead of wasm)
  * DIR holds golden-f32.gguf and llama-quantize's pure-<T>.gguf / mix-<T>.gguf (see its README). Exit 1 on any
  * mismatch. Not a unit test: it needs the shared reference directory, which is not part of the repository.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readGgufHeader, type GgufHeader } from '../../test/quant/gguf-header.ts';
-import { quantizeRows } from '../../src/quant/kernels.ts';
+import { kernelBackend, quantizeRows, setKernelBackend } from '../../src/quant/kernels.ts';
 import { GGML_TYPES, ggmlTypeById } from '../../src/quant/types.ts';
 
-const dir = process.argv[2] ?? '/work/shared/reference/quant';
+const args = process.argv.slice(2);
+if (args.includes('--ts')) setKernelBackend('ts');
+const dir = args.find((a) => !a.startsWith('--')) ?? '/work/shared/reference/quant';
+console.log(`kernels: ${kernelBackend()}`);
 const inBuf = readFileSync(join(dir, 'golden-f32.gguf'));
 const inHdr = readGgufHeader(inBuf);
 

@@ -12,9 +12,9 @@
  *   source bytes (as stored in safetensors/GGUF, little-endian) → `dstType`, converting to float32 exactly first as
  *   llama-quantize does. A copy when the types are equal. The pool workers run this.
  * - `canQuantize(type)`: whether `type` has a kernel here.
- * - `setKQuantBackend('wasm' | 'ts')` / `kQuantBackend()`: which implementation runs Q2_K…Q6_K in this thread. The
- *   default is WebAssembly (wasm-kquants.ts, ~4× faster) when available, else TypeScript (kquants.ts); both give the
- *   same bytes (the golden tests run both).
+ * - `setKernelBackend('wasm' | 'ts')` / `kernelBackend()`: which implementation runs the block quantizers in this
+ *   thread. The default is WebAssembly (wasm-kernels.ts, 2-4× faster) when available, else TypeScript (legacy.ts,
+ *   kquants.ts); both give the same bytes (the golden tests run both).
  *
  * Every block is independent of every other, so any split of the rows gives the same bytes.
  */
@@ -29,12 +29,17 @@ import {
   quantizeQ4_0, quantizeQ4_1, quantizeQ5_0, quantizeQ5_1, quantizeQ8_0,
 } from './legacy.ts';
 import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from './types.ts';
-import { wasmKQuantizers, type KQuantName } from './wasm-kquants.ts';
+import { isWasmQuantType, wasmKernels, type WasmQuantType } from './wasm-kernels.ts';
 
 type BlockQuantizer = (x: Float32Array, xOff: number, nBlocks: number, y: Uint8Array, yOff: number) => void;
 type BlockDequantizer = (y: Uint8Array, yOff: number, nBlocks: number, x: Float32Array, xOff: number) => void;
 
-const TS_KQUANTS: Record<KQuantName, BlockQuantizer> = {
+const TS_QUANTIZERS: Record<WasmQuantType, BlockQuantizer> = {
+  Q8_0: quantizeQ8_0,
+  Q4_0: quantizeQ4_0,
+  Q4_1: quantizeQ4_1,
+  Q5_0: quantizeQ5_0,
+  Q5_1: quantizeQ5_1,
   Q2_K: quantizeQ2_K,
   Q3_K: quantizeQ3_K,
   Q4_K: quantizeQ4_K,
@@ -42,16 +47,16 @@ const TS_KQUANTS: Record<KQuantName, BlockQuantizer> = {
   Q6_K: quantizeQ6_K,
 };
 
-export type KQuantBackend = 'wasm' | 'ts';
-let backend: KQuantBackend = wasmKQuantizers() === undefined ? 'ts' : 'wasm';
+export type KernelBackend = 'wasm' | 'ts';
+let backend: KernelBackend = wasmKernels() === undefined ? 'ts' : 'wasm';
 
-export function kQuantBackend(): KQuantBackend {
+export function kernelBackend(): KernelBackend {
   return backend;
 }
 
-/** Select the k-quant implementation for this thread; returns the previous one. */
-export function setKQuantBackend(next: KQuantBackend): KQuantBackend {
-  if (next === 'wasm' && wasmKQuantizers() === undefined) {
+/** Select the block-quantizer implementation for this thread; returns the previous one. */
+export function setKernelBackend(next: KernelBackend): KernelBackend {
+  if (next === 'wasm' && wasmKernels() === undefined) {
     throw new EnvironmentError('QUANT_NO_WASM', 'WebAssembly is not available in this JavaScript runtime.', {
       hint: 'Use the TypeScript kernels (the default when WebAssembly is missing); they give the same bytes, slower.',
     });
@@ -61,24 +66,26 @@ export function setKQuantBackend(next: KQuantBackend): KQuantBackend {
   return previous;
 }
 
-function kquant(name: KQuantName): BlockQuantizer {
+function blockQuantizer(name: WasmQuantType): BlockQuantizer {
+  const ts = TS_QUANTIZERS[name];
   return (x, xOff, n, y, yOff) => {
-    const impl = backend === 'wasm' ? wasmKQuantizers()?.[name] : undefined;
-    (impl ?? TS_KQUANTS[name])(x, xOff, n, y, yOff);
+    const wasm = backend === 'wasm' ? wasmKernels() : undefined;
+    if (wasm === undefined) ts(x, xOff, n, y, yOff);
+    else wasm.quantize(name, x, xOff, n, y, yOff);
   };
 }
 
 const QUANTIZERS: Partial<Record<GgmlTypeName, BlockQuantizer>> = {
-  Q8_0: quantizeQ8_0,
-  Q4_0: quantizeQ4_0,
-  Q4_1: quantizeQ4_1,
-  Q5_0: quantizeQ5_0,
-  Q5_1: quantizeQ5_1,
-  Q2_K: kquant('Q2_K'),
-  Q3_K: kquant('Q3_K'),
-  Q4_K: kquant('Q4_K'),
-  Q5_K: kquant('Q5_K'),
-  Q6_K: kquant('Q6_K'),
+  Q8_0: blockQuantizer('Q8_0'),
+  Q4_0: blockQuantizer('Q4_0'),
+  Q4_1: blockQuantizer('Q4_1'),
+  Q5_0: blockQuantizer('Q5_0'),
+  Q5_1: blockQuantizer('Q5_1'),
+  Q2_K: blockQuantizer('Q2_K'),
+  Q3_K: blockQuantizer('Q3_K'),
+  Q4_K: blockQuantizer('Q4_K'),
+  Q5_K: blockQuantizer('Q5_K'),
+  Q6_K: blockQuantizer('Q6_K'),
   F32: (x, xOff, n, y, yOff) => y.set(new Uint8Array(x.buffer, x.byteOffset + xOff * 4, n * 4), yOff),
   F16: (x, xOff, n, y, yOff) => f32ToF16Row(x, xOff, n, y, yOff),
   BF16: (x, xOff, n, y, yOff) => f32ToBf16Row(x, xOff, n, y, yOff),
@@ -189,6 +196,15 @@ export function convertInto(
     const n = nElements * GGML_TYPES[srcType].typeSize;
     dst.set(src.subarray(srcByteOffset, srcByteOffset + n), dstOffset);
     return n;
+  }
+  const wasm = backend === 'wasm' && isWasmQuantType(dstType) ? wasmKernels() : undefined;
+  if (wasm !== undefined && isWasmQuantType(dstType)) {
+    checkWhole(dstType, nElements);
+    const bytes = (nElements / GGML_TYPES[dstType].blockSize) * GGML_TYPES[dstType].typeSize;
+    if (srcByteOffset + nElements * GGML_TYPES[srcType].typeSize > src.length || dstOffset + bytes > dst.length) {
+      throw new RangeError(`convertInto: ${srcType} → ${dstType} range outside the buffers`);
+    }
+    return wasm.convert(srcType, src, srcByteOffset, nElements, dstType, dst, dstOffset);
   }
   let f32: Float32Array;
   let off = 0;

@@ -16,6 +16,14 @@ import { fp16BitsToFp32, fp32ToFp16Bits } from './fp16.ts';
 const fround = Math.fround;
 const FLT_MAX = 3.4028234663852886e38;
 
+/**
+ * C's float → small-integer cast as GCC emits it on x86-64: cvttss2si to int32 (truncation; NaN, ±inf and
+ * out-of-range give 0x80000000), then the low byte. Matters only when d is subnormal and id = 1/d overflows.
+ */
+function cvtI8(v: number): number {
+  return v > -2147483649 && v < 2147483648 ? (Math.trunc(v) << 24) >> 24 : 0;
+}
+
 function putHalf(y: Uint8Array, o: number, x: number): void {
   const h = fp32ToFp16Bits(x);
   y[o] = h & 0xff;
@@ -43,7 +51,7 @@ export function quantizeQ8_0(x: Float32Array, xOff: number, nBlocks: number, y: 
       const v = fround(x[xb + j]! * id);
       // roundf: half away from zero; the int8 store keeps the low byte
       const q = v >= 0 ? Math.floor(v + 0.5) : -Math.floor(0.5 - v);
-      y[yb + 2 + j] = q & 0xff;
+      y[yb + 2 + j] = cvtI8(q) & 0xff;
     }
   }
 }
@@ -70,8 +78,8 @@ export function quantizeQ4_0(x: Float32Array, xOff: number, nBlocks: number, y: 
       // x*id is rounded to float before the bias is added (no FMA in ggml-base)
       const x0 = fround(x[xb + j]! * id);
       const x1 = fround(x[xb + 16 + j]! * id);
-      const xi0 = Math.min(15, Math.trunc(fround(x0 + 8.5)));
-      const xi1 = Math.min(15, Math.trunc(fround(x1 + 8.5)));
+      const xi0 = Math.min(15, cvtI8(fround(x0 + 8.5))) & 0xff;
+      const xi1 = Math.min(15, cvtI8(fround(x1 + 8.5))) & 0xff;
       y[yb + 2 + j] = (xi0 | (xi1 << 4)) & 0xff;
     }
   }
@@ -96,8 +104,8 @@ export function quantizeQ4_1(x: Float32Array, xOff: number, nBlocks: number, y: 
     for (let j = 0; j < 16; j++) {
       const x0 = fround(fround(x[xb + j]! - min) * id);
       const x1 = fround(fround(x[xb + 16 + j]! - min) * id);
-      const xi0 = Math.min(15, Math.trunc(fround(x0 + 0.5)));
-      const xi1 = Math.min(15, Math.trunc(fround(x1 + 0.5)));
+      const xi0 = Math.min(15, cvtI8(fround(x0 + 0.5))) & 0xff;
+      const xi1 = Math.min(15, cvtI8(fround(x1 + 0.5))) & 0xff;
       y[yb + 4 + j] = (xi0 | (xi1 << 4)) & 0xff;
     }
   }
@@ -125,8 +133,8 @@ export function quantizeQ5_0(x: Float32Array, xOff: number, nBlocks: number, y: 
     for (let j = 0; j < 16; j++) {
       const x0 = fround(x[xb + j]! * id);
       const x1 = fround(x[xb + 16 + j]! * id);
-      const xi0 = Math.min(31, Math.trunc(fround(x0 + 16.5)));
-      const xi1 = Math.min(31, Math.trunc(fround(x1 + 16.5)));
+      const xi0 = Math.min(31, cvtI8(fround(x0 + 16.5))) & 0xff;
+      const xi1 = Math.min(31, cvtI8(fround(x1 + 16.5))) & 0xff;
       y[yb + 6 + j] = (xi0 & 0x0f) | ((xi1 & 0x0f) << 4);
       qh |= ((xi0 & 0x10) >>> 4) << j;
       qh |= ((xi1 & 0x10) >>> 4) << (j + 16);
@@ -159,8 +167,8 @@ export function quantizeQ5_1(x: Float32Array, xOff: number, nBlocks: number, y: 
       const x0 = fround(fround(x[xb + j]! - min) * id);
       const x1 = fround(fround(x[xb + 16 + j]! - min) * id);
       // (uint8_t) cast, no MIN clamp in ggml
-      const xi0 = Math.trunc(fround(x0 + 0.5)) & 0xff;
-      const xi1 = Math.trunc(fround(x1 + 0.5)) & 0xff;
+      const xi0 = cvtI8(fround(x0 + 0.5)) & 0xff;
+      const xi1 = cvtI8(fround(x1 + 0.5)) & 0xff;
       y[yb + 8 + j] = (xi0 & 0x0f) | ((xi1 & 0x0f) << 4);
       qh |= ((xi0 & 0x10) >>> 4) << j;
       qh |= ((xi1 & 0x10) >>> 4) << (j + 16);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
-  dequantizeRows, findInvalidBlock, quantizeInto, quantizeRows, setKQuantBackend, type KQuantBackend,
+  dequantizeRows, findInvalidBlock, quantizeInto, quantizeRows, setKernelBackend, type KernelBackend,
 } from '../../src/quant/kernels.ts';
 import { GGML_TYPES, type GgmlTypeName } from '../../src/quant/types.ts';
 
@@ -29,14 +29,15 @@ function firstDifferentBlock(got: Uint8Array, exp: Uint8Array, typeSize: number)
 }
 
 for (const type of TYPES) {
-  // K-quants have two implementations (WebAssembly by default, TypeScript as fallback): both must match
-  const backends: KQuantBackend[] = type.endsWith('_K') ? ['wasm', 'ts'] : ['ts'];
+  // block types have two implementations (WebAssembly by default, TypeScript as fallback): both must match
+  const quantized = type !== 'F16' && type !== 'BF16';
+  const backends: KernelBackend[] = quantized ? ['wasm', 'ts'] : ['ts'];
   for (const backend of backends) {
     for (const { tag, rowLength } of SETS) {
-      test(`${type}${type.endsWith('_K') ? ` (${backend})` : ''}: rows of ${rowLength} match llama-quantize byte for byte`, () => {
+      test(`${type}${quantized ? ` (${backend})` : ''}: rows of ${rowLength} match llama-quantize byte for byte`, () => {
         const x = f32(`rows-${tag}.f32`);
         const expected = new Uint8Array(readFileSync(join(FIXTURES, `expected-${type}-${tag}.bin`)));
-        const previous = setKQuantBackend(backend);
+        const previous = setKernelBackend(backend);
         try {
           const got = quantizeRows(type, x, rowLength);
           assert.equal(got.length, expected.length);
@@ -44,7 +45,7 @@ for (const type of TYPES) {
           const bad = firstDifferentBlock(got, expected, info.typeSize);
           assert.equal(bad, -1, `${type}: first differing block ${bad} (row ${Math.floor((bad * info.blockSize) / rowLength)})`);
         } finally {
-          setKQuantBackend(previous);
+          setKernelBackend(previous);
         }
       });
     }

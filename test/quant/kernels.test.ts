@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { fp32ToFp16Bits } from '../../src/quant/fp16.ts';
 import {
-  canQuantize, convertInto, dequantizeRows, findInvalidBlock, kQuantBackend, quantizeRows, setKQuantBackend,
+  canQuantize, convertInto, dequantizeRows, findInvalidBlock, kernelBackend, quantizeRows, setKernelBackend,
 } from '../../src/quant/kernels.ts';
 import { GGML_TYPES, type GgmlTypeName } from '../../src/quant/types.ts';
 import { LlamaError } from '../../src/errors.ts';
@@ -29,6 +29,22 @@ test('Q8_0: roundf rounds halves away from zero', () => {
   assert.equal(q[0]! | (q[1]! << 8), fp32ToFp16Bits(1));
   const qs = Array.from(new Int8Array(q.buffer, 2, 10));
   assert.deepEqual(qs, [127, 3, -3, 1, -1, 2, -2, 0, -127, 0]);
+});
+
+test('subnormal d: id = 1/d overflows and the level casts behave like x86 cvttss2si (0x80000000 → byte 0)', () => {
+  // max = 1e-40 → d = -1.25e-41 (f16 -0), id = -inf; x*id = ∓inf → (int8_t) gives 0 on x86-64, so every level is 0
+  for (const backend of ['ts', 'wasm'] as const) {
+    const previous = setKernelBackend(backend);
+    try {
+      const q40 = quantizeRows('Q4_0', block([1e-40, -1e-40, 5e-41, 0], 32), 32);
+      assert.deepEqual(Array.from(q40), [0x00, 0x80, ...new Array<number>(16).fill(0)], backend);
+      // Q4_1: d = (max - min)/15 subnormal, id = +inf: the min element gives 0*inf = NaN, the others +inf → 0
+      const q41 = quantizeRows('Q4_1', block([1e-40, -1e-40], 32), 32);
+      assert.deepEqual(Array.from(q41.subarray(4)), new Array<number>(16).fill(0), backend);
+    } finally {
+      setKernelBackend(previous);
+    }
+  }
 });
 
 test('Q4_0: d = max/-8 keeps the sign of the largest magnitude; levels truncate x*id + 8.5', () => {
@@ -217,22 +233,22 @@ test('findInvalidBlock flags inf/NaN scales as ggml_validate_row_data does', () 
   assert.equal(findInvalidBlock('F16', new Uint8Array([0, 0x3c, 0, 0x7e])), 1);
 });
 
-test('the WebAssembly and TypeScript k-quant kernels give the same bytes on random and edge blocks (fast-check)', () => {
-  assert.equal(kQuantBackend(), 'wasm');
+test('the WebAssembly and TypeScript kernels give the same bytes on random and edge blocks (fast-check)', () => {
+  assert.equal(kernelBackend(), 'wasm');
   const both = (type: GgmlTypeName, x: Float32Array): [Uint8Array, Uint8Array] => {
-    const previous = setKQuantBackend('ts');
+    const previous = setKernelBackend('ts');
     try {
       const ts = quantizeRows(type, x, 256);
-      setKQuantBackend('wasm');
+      setKernelBackend('wasm');
       return [ts, quantizeRows(type, x, 256)];
     } finally {
-      setKQuantBackend(previous);
+      setKernelBackend(previous);
     }
   };
   const anyFloat = fc.float({ noNaN: true, noDefaultInfinity: true });
   fc.assert(
     fc.property(
-      fc.constantFrom<GgmlTypeName>('Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'),
+      fc.constantFrom<GgmlTypeName>(...ALL),
       fc.oneof(fc.array(finite32, { minLength: 256, maxLength: 256 }), fc.array(anyFloat, { minLength: 256, maxLength: 256 })),
       (type, values) => {
         const [ts, wasm] = both(type, Float32Array.from(values));
@@ -243,8 +259,22 @@ test('the WebAssembly and TypeScript k-quant kernels give the same bytes on rand
   );
   // more than one wasm chunk (256 blocks) and an offset destination
   const x = Float32Array.from({ length: 256 * 300 }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 251)));
-  for (const type of ['Q4_K', 'Q6_K'] as const) {
+  for (const type of ['Q4_K', 'Q6_K', 'Q8_0', 'Q5_1'] as const) {
     const [ts, wasm] = both(type, x);
     assert.equal(Buffer.compare(ts, wasm), 0, type);
+  }
+  // the fused F16/BF16 → block path of convertInto against widen-then-quantize in TypeScript
+  for (const src of ['F16', 'BF16'] as const) {
+    const raw = quantizeRows(src, x, 256);
+    for (const type of ['Q4_0', 'Q4_K'] as const) {
+      const viaWasm = new Uint8Array(300 * (type === 'Q4_0' ? 8 * 18 : 144));
+      convertInto(src, raw, 0, x.length, type, viaWasm, 0);
+      const previous = setKernelBackend('ts');
+      try {
+        assert.deepEqual(viaWasm, quantizeRows(type, dequantizeRows(src, raw, 256), 256), `${src} → ${type}`);
+      } finally {
+        setKernelBackend(previous);
+      }
+    }
   }
 });

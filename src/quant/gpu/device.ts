@@ -9,7 +9,8 @@
  * - `probeGpu()`: the same discovery without throwing: `{ ok: true, info }` or `{ ok: false, error }`, for
  *   `--device auto` (which must treat a software adapter as no GPU: check `info.software`).
  * - `isSoftwareAdapter(info)`: llvmpipe / lavapipe / SwiftShader / WARP and Dawn's fallback adapters count as software.
- * - `vulkanDiagnosis()`: what this machine has of the Vulkan stack (loader found where, ICD manifests found).
+ * - `vulkanDiagnosis()`: what this machine has of the Vulkan stack (loader found where, ICD manifests found);
+ *   `missingGpuError(diagnosis)`: the exit-7 error that names the missing piece.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -55,6 +56,8 @@ export interface VulkanDiagnosis {
   loader: string | null;
   /** ICD manifest files found (each names one Vulkan driver). */
   icds: string[];
+  /** Set when VK_DRIVER_FILES / VK_ICD_FILENAMES chose the drivers: the variable's name. */
+  driverEnv?: string;
 }
 
 function ldConfigDirs(): string[] {
@@ -86,9 +89,10 @@ export function vulkanDiagnosis(env: NodeJS.ProcessEnv = process.env): VulkanDia
   ];
   const loader = libDirs.map((d) => join(d, 'libvulkan.so.1')).find((p) => existsSync(p)) ?? null;
   const icds: string[] = [];
-  const explicit = env.VK_DRIVER_FILES ?? env.VK_ICD_FILENAMES;
-  if (explicit !== undefined && explicit !== '') {
-    for (const p of explicit.split(delimiter)) if (existsSync(p)) icds.push(p);
+  const driverEnv = env.VK_DRIVER_FILES ? 'VK_DRIVER_FILES' : env.VK_ICD_FILENAMES ? 'VK_ICD_FILENAMES' : undefined;
+  if (driverEnv !== undefined) {
+    for (const p of (env[driverEnv] ?? '').split(delimiter)) if (existsSync(p)) icds.push(p);
+    return { applicable: true, loader, icds, driverEnv };
   } else {
     const dataDirs = (env.XDG_DATA_DIRS ?? '/usr/local/share:/usr/share').split(delimiter);
     const icdDirs = ['/etc/vulkan/icd.d', ...dataDirs.map((d) => join(d, 'vulkan', 'icd.d'))];
@@ -127,7 +131,8 @@ async function loadRuntime(): Promise<GPU> {
   return runtime.gpu;
 }
 
-function noAdapterError(diag: VulkanDiagnosis): EnvironmentError {
+/** The exit-7 error for "no adapter", naming the missing piece from a Vulkan diagnosis. */
+export function missingGpuError(diag: VulkanDiagnosis): EnvironmentError {
   if (diag.applicable && diag.loader === null) {
     return new EnvironmentError('GPU_UNAVAILABLE', 'No GPU adapter: the Vulkan loader libvulkan.so.1 was not found.', {
       hint: 'Install the Vulkan loader (Debian/Ubuntu: apt-get install libvulkan1) and your GPU vendor\'s Vulkan driver, or use --device cpu.',
@@ -135,7 +140,10 @@ function noAdapterError(diag: VulkanDiagnosis): EnvironmentError {
     });
   }
   if (diag.applicable && diag.icds.length === 0) {
-    return new EnvironmentError('GPU_UNAVAILABLE', `No GPU adapter: the Vulkan loader is present (${diag.loader}) but no Vulkan driver is installed (no ICD manifest in /usr/share/vulkan/icd.d, /etc/vulkan/icd.d).`, {
+    const where = diag.driverEnv !== undefined
+      ? `${diag.driverEnv} names no existing ICD manifest`
+      : 'no ICD manifest in /usr/share/vulkan/icd.d, /etc/vulkan/icd.d';
+    return new EnvironmentError('GPU_UNAVAILABLE', `No GPU adapter: the Vulkan loader is present (${diag.loader}) but no Vulkan driver is installed (${where}).`, {
       hint: 'Install the Vulkan driver for your GPU (NVIDIA: the proprietary driver\'s Vulkan ICD; AMD/Intel: mesa-vulkan-drivers), or use --device cpu.',
       details: { missing: 'vulkan-driver', loader: diag.loader, backend: 'vulkan' },
     });
@@ -178,7 +186,7 @@ export async function openGpu(options: OpenGpuOptions = {}): Promise<OpenedGpu> 
   } catch {
     adapter = null;
   }
-  if (adapter === null) throw noAdapterError(vulkanDiagnosis());
+  if (adapter === null) throw missingGpuError(vulkanDiagnosis());
   const info = describe(adapter);
   if (info.software && options.allowSoftware === false) {
     throw new EnvironmentError('GPU_SOFTWARE_ONLY', `The only GPU adapter is a software renderer (${info.name}).`, {
@@ -214,10 +222,10 @@ export async function probeGpu(): Promise<GpuProbe> {
   try {
     const gpu = await loadRuntime();
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (adapter === null) return { ok: false, error: noAdapterError(vulkanDiagnosis()) };
+    if (adapter === null) return { ok: false, error: missingGpuError(vulkanDiagnosis()) };
     return { ok: true, info: describe(adapter) };
   } catch (error) {
     if (error instanceof EnvironmentError) return { ok: false, error };
-    return { ok: false, error: noAdapterError(vulkanDiagnosis()) };
+    return { ok: false, error: missingGpuError(vulkanDiagnosis()) };
   }
 }

@@ -1,11 +1,13 @@
-// AssemblyScript source of the WebAssembly k-quant kernels (built by bench/quant-kernels/build-wasm.ts into
-// kquants-wasm.ts). Same algorithms, same operation order as ../kquants.ts, which documents them; WebAssembly's
+// AssemblyScript source of the WebAssembly kernels (built by bench/quant-kernels/build-wasm.ts into
+// kernels-wasm.ts). Same algorithms, same operation order as ../legacy.ts and ../kquants.ts, which document them;
+// WebAssembly's
 // f32 ops are IEEE binary32 with one rounding each and no fusing, like ggml-base's C on x86-64, so no fround dance.
 // Sources: ggml/src/ggml-quants.c quantize_row_q{2,3,4,5,6}_K_ref, make_qkx2_quants, make_qx_quants,
 // make_q3_quants, nearest_int; ggml-impl.h ggml_compute_fp32_to_fp16 / ggml_table_f32_f16.
 //
-// Exports: heapBase() (first free byte), quantize_q2_K/q3_K/q4_K/q5_K/q6_K(x, y, nBlocks): read nBlocks*256 f32 at
-// byte address x, write nBlocks blocks at byte address y.
+// Exports: heapBase() (first free byte); quantize_<type>(x, y, nBlocks) for q8_0 q4_0 q4_1 q5_0 q5_1 q2_K q3_K q4_K
+// q5_K q6_K: read nBlocks*blockSize f32 at byte address x, write nBlocks blocks at byte address y;
+// f16_to_f32(src, dst, n) / bf16_to_f32(src, dst, n): widen n little-endian halves/bfloat16s (exact).
 
 const GROUP_MAX_EPS: f32 = 1e-15;
 
@@ -533,5 +535,173 @@ export function quantize_q6_K(x0: usize, y0: usize, nBlocks: i32): void {
       ql += 64;
       qh += 32;
     }
+  }
+}
+
+// ---------------------------------------------------------------- F16 / BF16 → F32 (exact)
+const HALF_TABLE: usize = memory.data(65536 * 4);
+let tableReady = false;
+
+export function f16_to_f32(src: usize, dst: usize, n: i32): void {
+  if (!tableReady) {
+    for (let h: u32 = 0; h < 65536; h++) store<f32>(HALF_TABLE + (<usize>h << 2), fromHalf(h));
+    tableReady = true;
+  }
+  for (let i = 0; i < n; i++) {
+    const h = <usize>load<u16>(src + (<usize>i << 1));
+    store<f32>(dst + (<usize>i << 2), load<f32>(HALF_TABLE + (h << 2)));
+  }
+}
+
+export function bf16_to_f32(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    store<u32>(dst + (<usize>i << 2), <u32>load<u16>(src + (<usize>i << 1)) << 16);
+  }
+}
+
+// ---------------------------------------------------------------- legacy 32-element blocks
+// C's float → int8_t/uint8_t cast as GCC emits it on x86-64: cvttss2si (NaN, ±inf, out of range → 0x80000000),
+// then the low byte. (AssemblyScript's own <i32> would saturate instead.)
+@inline function cvtI8(v: f32): i32 {
+  return v > <f32>-2147483648.0 - <f32>1.0 && v < <f32>2147483648.0 ? (<i32>v << 24) >> 24 : 0;
+}
+
+@inline function minI(a: i32, b: i32): i32 {
+  return a < b ? a : b;
+}
+
+export function quantize_q8_0(x0: usize, y0: usize, nBlocks: i32): void {
+  for (let i = 0; i < nBlocks; i++) {
+    const xb = x0 + <usize>i * 128;
+    const yb = y0 + <usize>i * 34;
+    let amax: f32 = 0;
+    for (let j = 0; j < 32; j++) {
+      const a = Mathf.abs(load<f32>(xb + (<usize>j << 2)));
+      amax = amax > a ? amax : a;
+    }
+    const d: f32 = amax / <f32>127;
+    const id: f32 = d != 0 ? <f32>1 / d : 0;
+    putHalf(yb, d);
+    for (let j = 0; j < 32; j++) {
+      const v: f32 = load<f32>(xb + (<usize>j << 2)) * id;
+      // roundf (half away from zero) then the int8 cast, branch-free: |v| - trunc(|v|) is exact in f32;
+      // NaN/±inf/out of range give 0 like x86's cvttss2si (0x80000000 → low byte 0)
+      const a: f32 = Mathf.abs(v);
+      const ti: i32 = <i32>a;
+      let q: i32 = ti + (a - <f32>ti >= <f32>0.5 ? 1 : 0);
+      q = v < 0 ? -q : q;
+      store<u8>(yb + 2 + j, <u8>(a < <f32>2147483648.0 ? q : 0));
+    }
+  }
+}
+
+function absMaxSigned(xb: usize): f32 {
+  let amax: f32 = 0;
+  let max: f32 = 0;
+  for (let j = 0; j < 32; j++) {
+    const v = load<f32>(xb + (<usize>j << 2));
+    const a = Mathf.abs(v);
+    if (amax < a) {
+      amax = a;
+      max = v;
+    }
+  }
+  return max;
+}
+
+let blockMin: f32 = 0;
+function minMax(xb: usize): f32 {
+  let min: f32 = 3.4028234663852886e38;
+  let max: f32 = -3.4028234663852886e38;
+  for (let j = 0; j < 32; j++) {
+    const v = load<f32>(xb + (<usize>j << 2));
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  blockMin = min;
+  return max;
+}
+
+export function quantize_q4_0(x0: usize, y0: usize, nBlocks: i32): void {
+  for (let i = 0; i < nBlocks; i++) {
+    const xb = x0 + <usize>i * 128;
+    const yb = y0 + <usize>i * 18;
+    const max = absMaxSigned(xb);
+    const d: f32 = max / <f32>-8;
+    const id: f32 = d != 0 ? <f32>1 / d : 0;
+    putHalf(yb, d);
+    for (let j = 0; j < 16; j++) {
+      const v0: f32 = load<f32>(xb + (<usize>j << 2)) * id;
+      const v1: f32 = load<f32>(xb + (<usize>(j + 16) << 2)) * id;
+      const a = minI(15, cvtI8(v0 + <f32>8.5)) & 0xff;
+      const b = minI(15, cvtI8(v1 + <f32>8.5)) & 0xff;
+      store<u8>(yb + 2 + j, <u8>(a | (b << 4)));
+    }
+  }
+}
+
+export function quantize_q4_1(x0: usize, y0: usize, nBlocks: i32): void {
+  for (let i = 0; i < nBlocks; i++) {
+    const xb = x0 + <usize>i * 128;
+    const yb = y0 + <usize>i * 20;
+    const max = minMax(xb);
+    const min = blockMin;
+    const d: f32 = (max - min) / <f32>15;
+    const id: f32 = d != 0 ? <f32>1 / d : 0;
+    putHalf(yb, d);
+    putHalf(yb + 2, min);
+    for (let j = 0; j < 16; j++) {
+      const v0: f32 = (load<f32>(xb + (<usize>j << 2)) - min) * id;
+      const v1: f32 = (load<f32>(xb + (<usize>(j + 16) << 2)) - min) * id;
+      const a = minI(15, cvtI8(v0 + <f32>0.5)) & 0xff;
+      const b = minI(15, cvtI8(v1 + <f32>0.5)) & 0xff;
+      store<u8>(yb + 4 + j, <u8>(a | (b << 4)));
+    }
+  }
+}
+
+export function quantize_q5_0(x0: usize, y0: usize, nBlocks: i32): void {
+  for (let i = 0; i < nBlocks; i++) {
+    const xb = x0 + <usize>i * 128;
+    const yb = y0 + <usize>i * 22;
+    const max = absMaxSigned(xb);
+    const d: f32 = max / <f32>-16;
+    const id: f32 = d != 0 ? <f32>1 / d : 0;
+    putHalf(yb, d);
+    let qh: u32 = 0;
+    for (let j = 0; j < 16; j++) {
+      const v0: f32 = load<f32>(xb + (<usize>j << 2)) * id;
+      const v1: f32 = load<f32>(xb + (<usize>(j + 16) << 2)) * id;
+      const a = <u32>(minI(31, cvtI8(v0 + <f32>16.5)) & 0xff);
+      const b = <u32>(minI(31, cvtI8(v1 + <f32>16.5)) & 0xff);
+      store<u8>(yb + 6 + j, <u8>((a & 0x0f) | ((b & 0x0f) << 4)));
+      qh |= ((a & 0x10) >> 4) << j;
+      qh |= ((b & 0x10) >> 4) << (j + 16);
+    }
+    store<u32>(yb + 2, qh);
+  }
+}
+
+export function quantize_q5_1(x0: usize, y0: usize, nBlocks: i32): void {
+  for (let i = 0; i < nBlocks; i++) {
+    const xb = x0 + <usize>i * 128;
+    const yb = y0 + <usize>i * 24;
+    const max = minMax(xb);
+    const min = blockMin;
+    const d: f32 = (max - min) / <f32>31;
+    const id: f32 = d != 0 ? <f32>1 / d : 0;
+    putHalf(yb, d);
+    putHalf(yb + 2, min);
+    let qh: u32 = 0;
+    for (let j = 0; j < 16; j++) {
+      const v0: f32 = (load<f32>(xb + (<usize>j << 2)) - min) * id;
+      const v1: f32 = (load<f32>(xb + (<usize>(j + 16) << 2)) - min) * id;
+      const a = <u32>(cvtI8(v0 + <f32>0.5) & 0xff);
+      const b = <u32>(cvtI8(v1 + <f32>0.5) & 0xff);
+      store<u8>(yb + 8 + j, <u8>((a & 0x0f) | ((b & 0x0f) << 4)));
+      qh |= ((a & 0x10) >> 4) << j;
+      qh |= ((b & 0x10) >> 4) << (j + 16);
+    }
+    store<u32>(yb + 4, qh);
   }
 }
