@@ -2,11 +2,18 @@ import { relative, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { LlamaCommand } from '../../src/cli/base-command.ts';
 import { ComplianceError } from '../../src/errors.ts';
-import { offlineFromEnv, resolveCacheDir, resolveEndpoint, resolveToken } from '../../src/hub/config.ts';
-import { hubCardSource } from '../../src/license/lineage.ts';
 import { renderReport, type ReportFormat } from '../../src/license/report.ts';
 import { runLicenseCheck } from '../../src/license/run.ts';
 import type { LicenseReport } from '../../src/license/checks.ts';
+import { hubAccess, hubFlagValues } from '../../src/license/hub-access.ts';
+
+/** The hub flags `license check` and `license notice` share. */
+export const hubFlags = {
+  offline: Flags.boolean({ description: 'No network (also HF_HUB_OFFLINE=1): hub repo ids are read from the Hugging Face cache only.', default: false }),
+  endpoint: Flags.string({ description: 'Hub URL. Default HF_ENDPOINT, then https://huggingface.co.' }),
+  token: Flags.string({ description: 'Hub token. Default HF_TOKEN, then the token file of `hf auth login`.' }),
+  'cache-dir': Flags.string({ description: 'Hub cache folder to look repo ids up in. Default HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub.' }),
+};
 
 export default class LicenseCheck extends LlamaCommand {
   static override summary = 'Check a derivative against the licenses of every model in its lineage.';
@@ -24,23 +31,20 @@ export default class LicenseCheck extends LlamaCommand {
 
   static override flags = {
     format: Flags.string({ description: 'Report format.', options: ['text', 'json', 'sarif'], default: 'text' }),
-    offline: Flags.boolean({ description: 'No network: hub repo ids are read from the local Hugging Face cache only (also HF_HUB_OFFLINE=1).', default: false }),
-    endpoint: Flags.string({ description: 'Hub endpoint (default HF_ENDPOINT or https://huggingface.co).' }),
-    'cache-dir': Flags.string({ description: 'Hugging Face cache to look repo ids up in (default HF_HUB_CACHE / HF_HOME/hub).' }),
+    ...hubFlags,
   };
 
   async run(): Promise<LicenseReport> {
     const { args, flags } = await this.parseInput(LicenseCheck);
     const loaded = await this.loadConfig();
-    const offline = flags.offline || offlineFromEnv();
-    const hub = offline ? undefined : hubCardSource({ hubUrl: resolveEndpoint(flags.endpoint), ...await tokenOption() });
+    const access = await hubAccess(hubFlagValues(flags), this.progress);
     const { report } = await runLicenseCheck({
       config: loaded.config,
       baseDir: loaded.baseDir,
       ...(args.dir !== undefined ? { dir: resolve(args.dir) } : {}),
-      offline,
-      ...(hub ? { hub } : {}),
-      cacheDir: resolveCacheDir(flags['cache-dir']),
+      offline: access.offline,
+      ...(access.hub ? { hub: access.hub } : {}),
+      cacheDir: access.cacheDir,
       onProgress: this.progress,
     });
     if (!this.jsonEnabled()) {
@@ -55,9 +59,4 @@ export default class LicenseCheck extends LlamaCommand {
     }
     return report;
   }
-}
-
-async function tokenOption(): Promise<{ accessToken?: string }> {
-  const token = await resolveToken(undefined);
-  return token !== undefined ? { accessToken: token } : {};
 }

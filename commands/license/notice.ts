@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { LlamaCommand } from '../../src/cli/base-command.ts';
 import { ComplianceError } from '../../src/errors.ts';
-import { offlineFromEnv, resolveCacheDir, resolveEndpoint, resolveToken } from '../../src/hub/config.ts';
-import { hubCardSource, resolveLineage, walkLineage } from '../../src/license/lineage.ts';
+import { resolveLineage, walkLineage } from '../../src/license/lineage.ts';
 import { noticeLines, lineageLicenses, renderNotice } from '../../src/license/notice.ts';
+import { hubAccess, hubFlagValues } from '../../src/license/hub-access.ts';
+import { hubFlags } from './check.ts';
 
 export interface NoticeResult {
   notice: string;
@@ -21,25 +22,20 @@ export default class LicenseNotice extends LlamaCommand {
     dir: Args.string({ description: 'The derivative checkpoint directory (its card\'s base_model is used when the configuration names no bases).', required: false }),
   };
 
-  static override flags = {
-    offline: Flags.boolean({ description: 'No network: hub repo ids are read from the local Hugging Face cache only.', default: false }),
-    endpoint: Flags.string({ description: 'Hub endpoint (default HF_ENDPOINT or https://huggingface.co).' }),
-    'cache-dir': Flags.string({ description: 'Hugging Face cache to look repo ids up in.' }),
-  };
+  static override flags = { ...hubFlags };
 
   async run(): Promise<NoticeResult> {
     const { args, flags } = await this.parseInput(LicenseNotice);
     const { config, baseDir } = await this.loadConfig();
-    const offline = flags.offline || offlineFromEnv();
-    const token = offline ? undefined : await resolveToken(undefined);
+    const access = await hubAccess(hubFlagValues(flags), this.progress);
     const lineage = await resolveLineage({
       baseModels: config.derivative?.baseModels ?? [],
       trainedOnOutputsOf: config.derivative?.trainedOnOutputsOf ?? [],
       baseDir,
       ...(args.dir !== undefined ? { derivativeDir: resolve(args.dir) } : {}),
-      offline,
-      ...(offline ? {} : { hub: hubCardSource({ hubUrl: resolveEndpoint(flags.endpoint), ...(token !== undefined ? { accessToken: token } : {}) }) }),
-      cacheDir: resolveCacheDir(flags['cache-dir']),
+      offline: access.offline,
+      ...(access.hub ? { hub: access.hub } : {}),
+      cacheDir: access.cacheDir,
       onProgress: this.progress,
     });
     const unknown = walkLineage(lineage).filter((n) => n.license === null);

@@ -4,9 +4,10 @@
  * Typical use (what `llama license check` and `llama package` do):
  *
  *   const { config, baseDir } = await loadConfig();
+ *   const { offline, hub, cacheDir } = await hubAccess({ offline, endpoint, token }, onProgress);  // HubClient-backed
  *   const lineage = await resolveLineage({ baseModels: config.derivative?.baseModels ?? [],
  *     trainedOnOutputsOf: config.derivative?.trainedOnOutputsOf, baseDir, derivativeDir, offline,
- *     hub: hubCardSource({ hubUrl, accessToken }), cacheDir });
+ *     hub, cacheDir });           // or hub: hubCardSource({ hubUrl, accessToken }) directly
  *   const report = checkDerivative(config, lineage, { docs: await readDocs(config.docs, baseDir) });
  *   report.blocking            // true → exit 3 (ComplianceError('LICENSE_BLOCKING', …) or set the exit code)
  *   renderReport(report, 'text' | 'json' | 'sarif')
@@ -64,3 +65,4 @@ export {
 } from './checks.ts';
 export { renderJson, renderLineageTree, renderReport, renderSarif, renderText, toSarif, type ReportFormat, type SarifOptions } from './report.ts';
 export { readDocs, runLicenseCheck, type LicenseCheckOptions, type LicenseCheckResult } from './run.ts';
+export { hubAccess, hubFlagValues, type HubAccess, type HubFlagValues } from './hub-access.ts';

@@ -280,6 +280,8 @@ async function describeRemote(node: LineageNode, repo: string, hub: ModelCardSou
   try {
     remote = await hub.fetchCard(repo);
   } catch (error) {
+    // An unreachable hub is the environment's failure (exit 6), not a finding about this ancestor.
+    if (isLlamaError(error) && error.exitClass === 'network') throw error;
     node.problems.push(`the hub could not be read: ${isLlamaError(error) ? error.message : (error as Error).message}`);
     return;
   }
@@ -312,20 +314,28 @@ export interface HubCardSourceOptions {
   /** Hub endpoint (https://huggingface.co or a mirror). */
   hubUrl: string;
   accessToken?: string;
-  /** A fetch that adds auth and retries (e.g. HubClient.fetchFor from src/hub/client.ts); default: global fetch. */
+  /** A fetch for every request; default: global fetch. */
   fetch?: typeof fetch;
+  /**
+   * A fetch per repo, taking precedence over `fetch`: `(repo) => hubClient.fetchFor({ repo })` gives auth for the hub's
+   * own origin only, retries with backoff and typed hub errors (src/hub/client.ts). The token then stays in the client.
+   */
+  fetchForRepo?: (repo: string) => typeof fetch;
 }
 
 /** A ModelCardSource on @huggingface/hub: modelInfo's cardData, README.md front matter as a fallback. */
 export function hubCardSource(options: HubCardSourceOptions): ModelCardSource {
   registerSecret(options.accessToken);
-  const common = {
-    hubUrl: options.hubUrl,
-    ...(options.accessToken !== undefined ? { accessToken: options.accessToken } : {}),
-    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+  const common = (repo: string) => {
+    const fetchFn = options.fetchForRepo ? options.fetchForRepo(repo) : options.fetch;
+    return {
+      hubUrl: options.hubUrl,
+      ...(options.accessToken !== undefined ? { accessToken: options.accessToken } : {}),
+      ...(fetchFn !== undefined ? { fetch: fetchFn } : {}),
+    };
   };
   const fetchText = async (repo: string, path: string): Promise<string | undefined> => {
-    const blob = await downloadFile({ ...common, repo: { type: 'model', name: repo }, path });
+    const blob = await downloadFile({ ...common(repo), repo: { type: 'model', name: repo }, path });
     return blob === null ? undefined : await blob.text();
   };
   return {
@@ -333,7 +343,7 @@ export function hubCardSource(options: HubCardSourceOptions): ModelCardSource {
     async fetchCard(repo) {
       let info: { cardData?: unknown; config?: unknown; task?: unknown };
       try {
-        info = (await modelInfo({ ...common, name: repo, additionalFields: ['cardData', 'config'] })) as typeof info;
+        info = (await modelInfo({ ...common(repo), name: repo, additionalFields: ['cardData', 'config'] })) as typeof info;
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;

@@ -12,6 +12,9 @@ import { checkDerivative } from '../../src/license/checks.ts';
 import { renderNotice } from '../../src/license/notice.ts';
 import { renderJson, renderText } from '../../src/license/report.ts';
 import { template } from './helpers.ts';
+import { HubClient } from '../../src/hub/client.ts';
+import { isLlamaError } from '../../src/errors.ts';
+import { hubAccess } from '../../src/license/hub-access.ts';
 
 const TOKEN = 'hf_licensetesttoken0001';
 
@@ -98,4 +101,33 @@ test('offline: the hub is never asked', async (t) => {
   assert.equal(lineage.roots[0]!.license, null);
   assert.match(lineage.roots[0]!.problems[0]!, /offline/);
   assert.equal(hub.log.length, 0);
+});
+
+test('through HubClient (fetchForRepo): a 503 is retried; a hub that stays down is a NetworkError (exit 6), not a finding', async (t) => {
+  const hub = await startHubServer({ tokens: { [TOKEN]: 'acme' } });
+  t.after(() => hub.close());
+  await hub.addRepo({ id: 'meta-llama/Llama-3.1-8B', gated: 'manual', files: { 'README.md': '---\nlicense: llama3.1\n---\n' } });
+  const retry = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5 };
+  const client = new HubClient({ endpoint: hub.url, token: TOKEN, retry });
+  const source = hubCardSource({ hubUrl: hub.url, fetchForRepo: (repo) => client.fetchFor({ repo }) });
+  const fault = hub.injectFault({ kind: 'status', status: 503, times: 1 });
+  const lineage = await resolveLineage({ baseModels: ['meta-llama/Llama-3.1-8B'], baseDir: process.cwd(), hub: source });
+  assert.equal(lineage.roots[0]!.license, 'llama3.1');
+  assert.equal(fault.applied, 1);
+  hub.injectFault({ kind: 'status', status: 503, times: 10 });
+  await assert.rejects(
+    resolveLineage({ baseModels: ['meta-llama/Llama-3.1-8B'], baseDir: process.cwd(), hub: source }),
+    (e: unknown) => isLlamaError(e) && e.exitCode === 6,
+  );
+});
+
+test('hubAccess: offline gives no hub; online builds a source on HubClient from the flags', async (t) => {
+  const hub = await startHubServer();
+  t.after(() => hub.close());
+  await hub.addRepo({ id: 'google/gemma-2b', files: { 'README.md': '---\nlicense: gemma\n---\n' } });
+  const offline = await hubAccess({ offline: true, 'cache-dir': '/nonexistent' }, () => {});
+  assert.equal(offline.hub, undefined);
+  const online = await hubAccess({ offline: false, endpoint: hub.url, 'cache-dir': '/nonexistent' }, () => {});
+  const lineage = await resolveLineage({ baseModels: ['google/gemma-2b'], baseDir: process.cwd(), hub: online.hub!, cacheDir: online.cacheDir });
+  assert.equal(lineage.roots[0]!.license, 'gemma');
 });
