@@ -133,10 +133,11 @@ export async function referenceLogits(dir: string, tokens: readonly number[]): P
           let sum = 0;
           for (let j = 0; j <= pos; j++) sum += scores[j] = Math.exp(scores[j]! - max);
           for (let j = 0; j <= pos; j++) {
-            for (let d = 0; d < headDim; d++) attn[h * headDim + d] += (scores[j]! / sum) * vs[j]![kvh * headDim + d]!;
+            for (let d = 0; d < headDim; d++) attn[h * headDim + d] = attn[h * headDim + d]! + (scores[j]! / sum) * vs[j]![kvh * headDim + d]!;
           }
         }
-        const y = x.map((v, i) => v + matvec(wo!, attn)[i]!);
+        const o = matvec(wo!, attn);
+        const y = x.map((v, i) => v + o[i]!);
         const h2 = rmsNorm(y, postNorm!, eps);
         const g = matvec(wg!, h2);
         const u = matvec(wu!, h2);
