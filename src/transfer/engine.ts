@@ -38,6 +38,7 @@ const MAX_PIECES = 4096;
 const STATE_SAVE_INTERVAL_MS = 500;
 /** Below this size a file is not worth a resume record: it is fetched again from byte 0. */
 const RESUMABLE_MIN_SIZE = 1024 * 1024;
+const WRITE_BATCH = 1024 * 1024;
 
 export interface TransferTarget {
   /** Path inside the repo, for messages. */
@@ -449,6 +450,7 @@ export class TransferEngine {
       if (att.failure !== undefined) return;
       let progressed = false;
       let retryAfterMs: number | undefined;
+      let flush: () => Promise<void> = async () => {};
       const release = await this.#conns.acquire(att.signal);
       try {
         const from = p.start + p.received;
@@ -514,33 +516,51 @@ export class TransferEngine {
         const etag = answer.headers.etag;
         if (typeof etag === 'string' && !etag.startsWith('W/') && !att.etag) att.etag = etag;
 
-        let position = from;
         const end = p.start + p.length;
-        for await (const raw of answer.body) {
-          const chunk = raw as Buffer;
-          const room = end - position;
-          if (room <= 0) continue;
-          const data = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        // Chunks are gathered and written with one writev per WRITE_BATCH bytes (fewer syscalls and awaits than one
+        // write per socket read). A chunk is counted as received, and handed to the hasher, only once it is on disk,
+        // so the resume record and the hash always describe the same bytes.
+        let position = from;
+        let pending: Buffer[] = [];
+        let pendingBytes = 0;
+        flush = async (): Promise<void> => {
+          if (pendingBytes === 0) return;
+          const batch = pending;
+          const bytes = pendingBytes;
+          pending = [];
+          pendingBytes = 0;
           try {
-            await att.handle.write(data, 0, data.length, position);
+            await att.handle.writev(batch, position);
           } catch (error) {
             throw this.#fsError(error, target);
           }
-          position += data.length;
-          p.received += data.length;
-          att.done += data.length;
+          position += bytes;
+          p.received += bytes;
+          att.done += bytes;
+          for (const b of batch) p.push(b);
+          onDone?.(att.done);
+          void save(false);
+        };
+        for await (const raw of answer.body) {
+          const chunk = raw as Buffer;
+          const room = end - position - pendingBytes;
+          if (room <= 0) continue;
+          const data = chunk.length > room ? chunk.subarray(0, room) : chunk;
+          pending.push(data);
+          pendingBytes += data.length;
           att.fetched += data.length;
           this.fetchedBytes += data.length;
           progressed = true;
-          p.push(data);
-          onDone?.(att.done);
-          void save(false);
+          if (pendingBytes >= WRITE_BATCH) await flush();
         }
+        await flush();
         if (p.received < p.length) {
           throw Object.assign(new Error(`connection closed after ${position - from} of ${to - from + 1} bytes`), { code: 'ECONNRESET' });
         }
         void save(true);
       } catch (error) {
+        // Bytes that arrived before the failure are good: keep them (a disk error here is fatal and thrown).
+        if (!(error instanceof LlamaError) && !isAbort(error, att.signal)) await flush();
         if (error instanceof LlamaError || error instanceof RestartFile || isAbort(error, att.signal)) throw error;
         if (!(error instanceof RetryableStatus) && !isTransientNetworkError(error)) throw error;
         if (error instanceof RetryableStatus) retryAfterMs = error.retryAfterMs;

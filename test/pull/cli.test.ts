@@ -104,3 +104,20 @@ test('llama verify: ok exits 0; a tampered file exits 4 with the per-file report
   assert.deepEqual(parsed.error.details.report.files.map((f) => [f.path, f.status]), [['LICENSE', 'ok'], ['config.json', 'mismatch'], ['model.safetensors', 'ok']]);
   noTokens(json);
 });
+
+test('two llama pull processes on one cache at once: both exit 0, the weights cross the wire once', async (t) => {
+  const hub = await startHubServer({ bytesPerSecond: 2 * 1024 * 1024 });
+  t.after(() => hub.close());
+  const weights = pattern(3 * 1024 * 1024, 21);
+  await hub.addRepo({ id: 'org/shared', files: { 'config.json': '{}\n', 'model.safetensors': weights } });
+  const dir = await tempDir(t);
+  const args = (n: number) => ['pull', 'org/shared', '--endpoint', hub.url, '--cache-dir', join(dir, 'cache'), '--lock', join(dir, `lock-${n}.json`), '--progress', 'none'];
+  const env = { HF_TOKEN: '', HF_HOME: join(dir, 'hf-home'), HF_HUB_OFFLINE: '' };
+  const [a, b] = await Promise.all([runCli(args(1), { cwd: dir, env }), runCli(args(2), { cwd: dir, env })]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal(hub.stats((e) => e.server === 'cdn').fileBytesSent, weights.length);
+  assert.equal(await readFile(join(dir, 'lock-1.json'), 'utf8'), await readFile(join(dir, 'lock-2.json'), 'utf8'));
+  const blob = await readFile(join(dir, 'cache', 'models--org--shared', 'blobs', sha256(weights)));
+  assert.ok(blob.equals(weights));
+});
