@@ -56,3 +56,4 @@ export {
 } from './float.ts';
 export { weightStream, seedWords, type WeightStream } from './prng.ts';
 export { LLAMA_VERSIONS, VERSION_FACTS, TORCH_DTYPE_NAMES, type LlamaVersion, type VersionFacts, type TokenizerPackage } from './versions.ts';
+export { corruptCheckpoint, CHECKPOINT_CORRUPTIONS, type CheckpointCorruption, type CorruptionResult } from './corrupt.ts';
