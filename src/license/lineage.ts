@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { downloadFile, modelInfo } from '@huggingface/hub';
 import { isLlamaError, UsageError } from '../errors.ts';
 import type { ProgressSink } from '../progress/events.ts';
@@ -40,6 +40,8 @@ export interface LineageNode {
   kind: 'local' | 'hub' | 'cache';
   /** Absolute directory, or the repo id. */
   location: string;
+  /** For a checkpoint found in the Hugging Face cache: the commit of the snapshot that was read. */
+  revision?: string;
   /** How the derivative reached this ancestor: through its weights, or only through its outputs. */
   via: Via;
   /** The edge to the child: a base model, or a model whose outputs were used. */
@@ -194,6 +196,7 @@ async function resolveNode(ctx: Ctx, ref: string, baseDir: string, via: Via, edg
     const cached = cachedSnapshot(ctx.options.cacheDir, ref);
     if (cached !== undefined) {
       node = newNode(ref, 'cache', ref, via, edge);
+      node.revision = basename(cached);
       await describeLocal(node, cached);
     } else if (ctx.options.offline || ctx.options.hub === undefined) {
       node = newNode(ref, 'hub', ref, via, edge);
@@ -256,12 +259,15 @@ async function describeLocal(node: LineageNode, dir: string): Promise<void> {
   applyCard(node, card, 'card');
   const identified: Array<{ file: string; identification: Identification }> = [];
   for (const file of await licenseFiles(dir)) identified.push({ file, identification: await identifyText(await readFile(file, 'utf8')) });
-  if (node.license === null) {
-    // No usable card: the LICENSE file decides when it is a catalog text (exact, known variant or permissive marker).
+  // The LICENSE file decides only when the card names no license or `other`/`unknown`; a card that names a license
+  // outside the catalog keeps the ancestor undetermined (the claim cannot be judged), whatever file lies beside it.
+  const cardClaims = card?.license !== undefined && !['other', 'unknown'].includes(card.license.toLowerCase());
+  if (node.license === null && !cardClaims) {
     const decisive = identified.find((t) => t.identification.role === 'license' && t.identification.license !== null && t.identification.match !== 'similar')
       ?? identified.find((t) => t.identification.role === 'license' && t.identification.license !== null);
     if (decisive) {
       node.license = decisive.identification.license;
+      node.problems = node.problems.filter((p) => !p.startsWith('the card names a license'));
       node.evidence.push({ source: 'license-file', detail: `${decisive.file} is the ${decisive.identification.licenseName} (${decisive.identification.match}, similarity ${decisive.identification.similarity.toFixed(3)})` });
     }
   }

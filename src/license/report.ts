@@ -9,12 +9,21 @@ import { getLicense } from './catalog.ts';
 
 export type ReportFormat = 'text' | 'json' | 'sarif';
 
+const EVIDENCE: Record<LineageNode['evidence'][number]['source'], string> = {
+  card: 'model card',
+  'license-file': 'LICENSE text',
+  'hub-card': 'hub card',
+  config: 'configuration',
+};
+
 function describeNode(node: LineageNode): string {
   const entry = node.license ? getLicense(node.license) : undefined;
   const license = entry ? `${entry.name} [${entry.id}]` : `license undetermined${node.declared.license ? ` (card: ${node.declared.license}${node.declared.licenseName ? `/${node.declared.licenseName}` : ''})` : ''}`;
   const how = node.edge === 'outputs' ? ' (outputs used)' : '';
   const mm = node.multimodal === true ? ', multimodal' : '';
-  return `${node.ref}${how} — ${license}${mm}`;
+  const from = node.evidence[0] ? ` (from the ${EVIDENCE[node.evidence[0].source]})` : '';
+  const why = node.license === null && node.problems.length > 0 ? `: ${node.problems.join('; ')}` : '';
+  return `${node.ref}${how} — ${license}${from}${mm}${why}`;
 }
 
 export function renderLineageTree(lineage: Lineage): string[] {

@@ -138,3 +138,27 @@ test('Hugging Face ids: license ids, license: other + license_name spellings, ll
   // ScanCode's llama-4-license-2025 is the AUP; the license is llama-4-cla-2025 (licenses.md §9.16).
   assert.equal(getLicense('llama4')!.spdx, 'LicenseRef-scancode-llama-4-cla-2025');
 });
+
+test('Meta use-policy URLs are the ones the license incorporates (§1.b.iv), not the one printed in an older AUP copy', async () => {
+  for (const id of ['llama2', 'llama3', 'llama3.1', 'llama3.2', 'llama3.3', 'llama4']) {
+    const entry = getLicense(id)!;
+    const license = await readFile(join(templatesRoot(), id, 'LICENSE.txt'), 'utf8');
+    assert.ok(license.replace(/\\_/g, '_').includes(entry.usePolicy!.url), `${id}: ${entry.usePolicy!.url}`);
+  }
+  // The Llama 3 USE_POLICY.md points at the Llama 2 URL (licenses.md §9.10); the catalog cites the license's.
+  const l3Policy = await readFile(join(templatesRoot(), 'llama3', 'USE_POLICY.md'), 'utf8');
+  assert.match(l3Policy, /ai\.meta\.com\/llama\/use-policy/);
+  assert.equal(getLicense('llama3')!.usePolicy!.url, 'https://llama.meta.com/llama3/use-policy');
+});
+
+test('Meta AUP items are cited by the lettered scheme, never by raw Markdown numbers; 1.h and 5 only from 3.2', () => {
+  for (const id of ['llama2', 'llama3', 'llama3.1', 'llama3.2', 'llama3.3', 'llama4']) {
+    const items = getLicense(id)!.usePolicy!.items;
+    for (const item of items) assert.match(item.label, /^[1-5](\.[a-h](\.(i|ii|iii|iv|v|vi))?)?$/, `${id} ${item.category}`);
+    const has = (c: string) => items.some((i) => i.category === c);
+    const later = ['llama3.2', 'llama3.3', 'llama4'].includes(id);
+    assert.equal(has('circumvention'), later, id);
+    assert.equal(has('unlawful-tools'), later, id);
+    assert.equal(items.find((i) => i.category === 'undisclosed-dangers')?.label, '4', `${id}: item 4, not 3.g of the copy embedded in the Llama 3 license`);
+  }
+});

@@ -31,6 +31,8 @@ const BASES: Record<string, CheckpointSpec> = {
   gemma: { card: { license: 'gemma' } },
   mistral: { card: { license: 'apache-2.0' } },
   nolicense: { card: { pipeline_tag: 'text-generation' } },
+  // A card naming a license outside the catalog, with a Llama LICENSE beside it: the claim cannot be judged.
+  ccbync: { card: { license: 'cc-by-nc-4.0' }, licenseFrom: 'llama3.1' },
 };
 
 async function fixture(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
@@ -65,6 +67,7 @@ const ROWS: Row[] = [
   { name: 'Llama 3.1: "Acme-8B" does not', config: cfg({ name: 'Acme-8B', baseModels: ['./l31'] }), blocking: ['naming-prefix:llama3.1'] },
   { name: 'Llama 3.1 outputs only (distillation into a non-Llama base): naming still applies', config: cfg({ name: 'Mistral-Acme', baseModels: ['./mistral'], trainedOnOutputsOf: ['./l31'], relation: 'distillation' }), blocking: ['naming-prefix:llama3.1'], absent: ['outputs-training:llama3.1'] },
   { name: 'Llama 3 outputs only: no naming rule (materials only) but the outputs ban applies', config: cfg({ name: 'Mistral-Acme', baseModels: ['./mistral'], trainedOnOutputsOf: ['./l3'] }), blocking: ['outputs-training:llama3'], absent: ['naming-prefix:llama3'] },
+  { name: 'no "Built with" duty for Gemma, DeepSeek or Tongyi Qianwen (§9.2, §9.17)', config: cfg({ name: 'X', baseModels: ['./gemma', './deepseek', './tongyi'] }, { docs: 'DOCS.md' }), docs: 'Our product.', absent: ['built-with'] },
   // Outputs rule flips at 3.1 (§9.3).
   { name: 'Llama 2 outputs used to train a Mistral model: forbidden', config: cfg({ name: 'Acme', baseModels: ['./mistral'], trainedOnOutputsOf: ['./l2'] }), blocking: ['outputs-training:llama2'] },
   { name: 'Llama 2 outputs used to improve a Llama 2 derivative: allowed', config: cfg({ name: 'Acme', baseModels: ['./l2'], trainedOnOutputsOf: ['./l2'] }), absent: ['outputs-training:llama2'] },
@@ -99,12 +102,14 @@ const ROWS: Row[] = [
   { name: 'Qwen 2024: no figure for the current or last month', now: '2026-11-26T12:00:00Z', config: cfg({ name: 'Acme', baseModels: ['./qwen'] }, { licensee: { monthlyActiveUsers: { '2024-09': 120_000_000 }, commercial: true } }), blocking: ['mau-undeclared:qwen'] },
   { name: 'Tongyi Qianwen: 101M commercial: blocking', config: cfg({ name: 'Acme', baseModels: ['./tongyi'] }, { licensee: { monthlyActiveUsers: 101_000_000, commercial: true } }), blocking: ['mau-threshold:tongyi-qianwen'] },
   { name: 'Meta counts no commercial condition: 800M non-commercial still triggers', config: cfg({ name: 'Llama-X', baseModels: ['./l33'] }, { licensee: { monthlyActiveUsers: { '2024-11': 800_000_000 }, commercial: false } }), blocking: ['mau-threshold:llama3.3'] },
+  { name: 'Gemma and DeepSeek have no user threshold (§9.6)', config: cfg({ name: 'X', baseModels: ['./gemma', './deepseek'] }, { licensee: { monthlyActiveUsers: 2_000_000_000, commercial: true } }), absent: ['mau-threshold', 'mau-undeclared'] },
   // Research-only.
   { name: 'Tongyi Qianwen RESEARCH (identified from its LICENSE file) + commercial: blocking', config: cfg({ name: 'Acme', baseModels: ['./tongyiResearch'] }), blocking: ['research-only:tongyi-qianwen-research'] },
   { name: 'Tongyi Qianwen RESEARCH, commercial not declared: advisory', config: { derivative: { name: 'Acme', baseModels: ['./tongyiResearch'] } }, advisory: ['research-only:tongyi-qianwen-research'] },
   { name: 'Tongyi Qianwen RESEARCH, non-commercial: fine', config: cfg({ name: 'Acme', baseModels: ['./tongyiResearch'] }, { licensee: { commercial: false } }), absent: ['research-only:tongyi-qianwen-research'] },
   // Unknown licenses.
   { name: 'a base without license metadata or LICENSE file', config: cfg({ baseModels: ['./nolicense'] }), blocking: ['license-unknown:./nolicense'] },
+  { name: 'a card naming a license outside the catalog stays undetermined even with a Llama LICENSE beside it', config: cfg({ baseModels: ['./ccbync'] }), blocking: ['license-unknown:./ccbync'] },
   { name: 'a hub id offline and not in the cache', config: cfg({ baseModels: ['meta-llama/Llama-3.1-8B'] }), blocking: ['license-unknown:meta-llama/Llama-3.1-8B'] },
   // AUP (categories per version, §9.8).
   { name: 'military use: prohibited under Llama 3.1 §2.a', config: cfg({ baseModels: ['./l31'] }, { intendedUses: ['military logistics planning'] }), blocking: ['aup-prohibited:llama3.1:military logistics planning:military'] },
@@ -116,6 +121,7 @@ const ROWS: Row[] = [
   // Flow-down (advisory), Gemma / DeepSeek via outputs too.
   { name: 'DeepSeek: use restrictions and modified-file notices flow down', config: cfg({ name: 'X', baseModels: ['./deepseek'] }), advisory: ['flow-down:deepseek'] },
   { name: 'Gemma outputs used for distillation: the model is a Model Derivative; no text to emit', config: cfg({ name: 'Llama-X', baseModels: ['./l31'], trainedOnOutputsOf: ['./gemma'] }), advisory: ['flow-down:gemma', 'license-copy:gemma'] },
+  { name: 'DeepSeek outputs used for distillation: "Derivatives of the Model" include it, restrictions flow down', config: cfg({ name: 'Llama-X', baseModels: ['./l31'], trainedOnOutputsOf: ['./deepseek'] }), advisory: ['flow-down:deepseek'], absent: ['outputs-training:deepseek'] },
   { name: 'Llama 3.1 has no flow-down finding', config: cfg({ baseModels: ['./l31'] }), absent: ['flow-down:llama3.1', 'license-copy:llama3.1'] },
   // Waivers never hide.
   { name: 'a waiver keeps the finding, marked waived, and stops it blocking', config: cfg({ name: 'Acme', baseModels: ['./l31'] }, { waivers: [{ finding: 'naming-prefix:llama3.1', reason: 'Meta granted an exception, ref 123' }] }), waived: ['naming-prefix:llama3.1'] },
@@ -272,4 +278,30 @@ test('a base_model loop is reported, not followed forever', async (t) => {
   const lineage = await resolveLineage({ baseModels: ['a/one'], baseDir: dir, offline: true, cacheDir: cache });
   const two = lineage.roots[0]!.parents[0]!;
   assert.match(two.parents[0]!.problems.join(' '), /loops back/);
+});
+
+test('Gemma\'s Notice duty does not reach hosted-only offerings; Meta\'s sentence stays', async (t) => {
+  const dir = await fixture(t);
+  const lineage = await resolveLineage({ baseModels: ['./gemma', './l31'], baseDir: dir, offline: true });
+  const gemmaLine = 'Gemma is provided under and subject to the Gemma Terms of Use found at ai.google.dev/gemma/terms';
+  assert.ok(renderNotice(lineage, { distribution: 'weights' }).startsWith(`${gemmaLine}\n`));
+  const hosted = renderNotice(lineage, { distribution: 'service' });
+  assert.ok(!hosted.includes('Gemma'));
+  assert.match(hosted, /^Llama 3\.1 is licensed/);
+});
+
+test('family is not license: resolved by exact repo, a Qwen repo under Apache-2.0 and an R1 distill under MIT over Llama 3.1', async (t) => {
+  const dir = await tempDir(t);
+  const cache = join(dir, 'cache');
+  await makeCached(cache, 'Qwen/Qwen2.5-7B-Instruct', { card: { license: 'apache-2.0' } });
+  await makeCached(cache, 'Qwen/Qwen2.5-72B-Instruct', { card: { license: 'other', license_name: 'qwen', license_link: 'https://huggingface.co/Qwen/Qwen2.5-72B-Instruct/blob/main/LICENSE' } });
+  await makeCached(cache, 'deepseek-ai/DeepSeek-R1-Distill-Llama-8B', { card: { license: 'mit', base_model: 'meta-llama/Llama-3.1-8B' } });
+  await makeCached(cache, 'meta-llama/Llama-3.1-8B', { card: { license: 'llama3.1' } });
+  const lineage = await resolveLineage({ baseModels: ['Qwen/Qwen2.5-7B-Instruct', 'Qwen/Qwen2.5-72B-Instruct', 'deepseek-ai/DeepSeek-R1-Distill-Llama-8B'], baseDir: dir, offline: true, cacheDir: cache });
+  assert.deepEqual(lineage.roots.map((r) => r.license), ['apache-2.0', 'qwen', 'mit']);
+  assert.equal(lineage.roots[2]!.parents[0]!.license, 'llama3.1');
+  assert.equal(lineage.roots[2]!.revision, 'c'.repeat(40));
+  const report = checkDerivative(configSchema.parse(cfg({ name: 'Acme-Merge' })), lineage);
+  assert.ok(report.findings.some((f) => f.key === 'naming-prefix:llama3.1'), 'the Llama 3.1 grandparent still names the model');
+  assert.ok(report.findings.some((f) => f.key === 'license-copy:qwen'), 'no Qwen 2024 text to emit: take it from the repo');
 });

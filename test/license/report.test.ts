@@ -74,7 +74,7 @@ test('the validator does reject a broken SARIF log (so the check above can fail)
 test('text report: lineage tree, licenses, obligations, findings with waived shown, totals', async (t) => {
   const report = await sampleReport(t);
   const text = renderText(report);
-  assert.match(text, /^Lineage:\n├─ \.\/base — Llama 3\.2 Community License Agreement \[llama3\.2\], multimodal\n└─ \.\/teacher \(outputs used\) — Llama 2 Community License Agreement \[llama2\]$/m);
+  assert.match(text, /^Lineage:\n├─ \.\/base — Llama 3\.2 Community License Agreement \[llama3\.2\] \(from the model card\), multimodal\n└─ \.\/teacher \(outputs used\) — Llama 2 Community License Agreement \[llama2\] \(from the model card\)$/m);
   assert.match(text, /\[BLOCKING\] eu-multimodal:llama3\.2 — Llama 3\.2 Community License Agreement Acceptable Use Policy, closing paragraph/);
   assert.match(text, /\[BLOCKING\] outputs-training:llama2 — Llama 2 Community License Agreement §1\.b\.v/);
   assert.match(text, /\[BLOCKING\] mau-threshold:llama3\.2 — .*§2\n\s+750,000,000 monthly active users in 2024-08/);
