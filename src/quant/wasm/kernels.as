@@ -539,18 +539,32 @@ export function quantize_q6_K(x0: usize, y0: usize, nBlocks: i32): void {
 }
 
 // ---------------------------------------------------------------- F16 / BF16 → F32 (exact)
-const HALF_TABLE: usize = memory.data(65536 * 4);
-let tableReady = false;
 
 export function f16_to_f32(src: usize, dst: usize, n: i32): void {
-  if (!tableReady) {
-    for (let h: u32 = 0; h < 65536; h++) store<f32>(HALF_TABLE + (<usize>h << 2), fromHalf(h));
-    tableReady = true;
+  // 8 halves per step, exact bit conversion (F. Giesen's half_to_float, SIMD): normal numbers rebias the exponent,
+  // inf/NaN keep their payload, subnormals and zeros go through one exact f32 subtraction
+  const mAbs = i32x4.splat(0x7fff);
+  const mExp = i32x4.splat(0x0f800000);
+  const rebias = i32x4.splat(112 << 23);
+  const one = i32x4.splat(1 << 23);
+  const magic = i32x4.splat(113 << 23);
+  const mSign = i32x4.splat(0x8000);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const h8 = v128.load(src + (<usize>i << 1));
+    for (let half = 0; half < 2; half++) {
+      const h = half == 0 ? i32x4.extend_low_i16x8_u(h8) : i32x4.extend_high_i16x8_u(h8);
+      let o = i32x4.shl(v128.and(h, mAbs), 13);
+      const e = v128.and(o, mExp);
+      o = i32x4.add(o, rebias);
+      o = i32x4.add(o, v128.and(i32x4.eq(e, mExp), rebias));
+      const sub = f32x4.sub(i32x4.add(o, one), magic);
+      o = v128.bitselect(sub, o, i32x4.eq(e, i32x4.splat(0)));
+      o = v128.or(o, i32x4.shl(v128.and(h, mSign), 16));
+      v128.store(dst + (<usize>(i + half * 4) << 2), o);
+    }
   }
-  for (let i = 0; i < n; i++) {
-    const h = <usize>load<u16>(src + (<usize>i << 1));
-    store<f32>(dst + (<usize>i << 2), load<f32>(HALF_TABLE + (h << 2)));
-  }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), fromHalf(<u32>load<u16>(src + (<usize>i << 1))));
 }
 
 export function bf16_to_f32(src: usize, dst: usize, n: i32): void {
@@ -570,27 +584,51 @@ export function bf16_to_f32(src: usize, dst: usize, n: i32): void {
   return a < b ? a : b;
 }
 
+// SIMD: every lane op is the same binary32 op as the scalar C (max of |x| is exact and order-free without NaN)
+@inline function absMax32(xb: usize): f32 {
+  let m = f32x4.abs(v128.load(xb));
+  for (let k = 1; k < 8; k++) m = f32x4.max(m, f32x4.abs(v128.load(xb + (<usize>k << 4))));
+  const a = f32x4.extract_lane(m, 0);
+  const b = f32x4.extract_lane(m, 1);
+  const c = f32x4.extract_lane(m, 2);
+  const d = f32x4.extract_lane(m, 3);
+  const ab = a > b ? a : b;
+  const cd = c > d ? c : d;
+  return ab > cd ? ab : cd;
+}
+
 export function quantize_q8_0(x0: usize, y0: usize, nBlocks: i32): void {
+  const half = f32x4.splat(0.5);
+  const limit = f32x4.splat(2147483648.0);
+  const zero = f32x4.splat(0);
   for (let i = 0; i < nBlocks; i++) {
     const xb = x0 + <usize>i * 128;
     const yb = y0 + <usize>i * 34;
-    let amax: f32 = 0;
-    for (let j = 0; j < 32; j++) {
-      const a = Mathf.abs(load<f32>(xb + (<usize>j << 2)));
-      amax = amax > a ? amax : a;
-    }
+    const amax = absMax32(xb);
     const d: f32 = amax / <f32>127;
     const id: f32 = d != 0 ? <f32>1 / d : 0;
     putHalf(yb, d);
-    for (let j = 0; j < 32; j++) {
-      const v: f32 = load<f32>(xb + (<usize>j << 2)) * id;
-      // roundf (half away from zero) then the int8 cast, branch-free: |v| - trunc(|v|) is exact in f32;
-      // NaN/±inf/out of range give 0 like x86's cvttss2si (0x80000000 → low byte 0)
-      const a: f32 = Mathf.abs(v);
-      const ti: i32 = <i32>a;
-      let q: i32 = ti + (a - <f32>ti >= <f32>0.5 ? 1 : 0);
-      q = v < 0 ? -q : q;
-      store<u8>(yb + 2 + j, <u8>(a < <f32>2147483648.0 ? q : 0));
+    const vid = f32x4.splat(id);
+    for (let k = 0; k < 2; k++) {
+      // 16 levels: roundf(x*id) then the int8 cast (NaN/inf/out of range → 0 like cvttss2si's low byte)
+      let q0 = i32x4.splat(0);
+      let q1 = q0;
+      let q2 = q0;
+      let q3 = q0;
+      for (let g = 0; g < 4; g++) {
+        const v = f32x4.mul(v128.load(xb + <usize>(k * 64 + g * 16)), vid);
+        const a = f32x4.abs(v);
+        const t = i32x4.trunc_sat_f32x4_s(a);
+        let q = i32x4.sub(t, f32x4.ge(f32x4.sub(a, f32x4.convert_i32x4_s(t)), half)); // +1 where frac ≥ 0.5
+        q = v128.bitselect(i32x4.neg(q), q, f32x4.lt(v, zero));
+        q = v128.and(q, f32x4.lt(a, limit));
+        if (g == 0) q0 = q;
+        else if (g == 1) q1 = q;
+        else if (g == 2) q2 = q;
+        else q3 = q;
+      }
+      // |level| ≤ 127 whenever it is finite (|x·id| ≤ 127.00001), so the saturating narrow equals the C cast
+      v128.store(yb + 2 + <usize>(k * 16), i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
     }
   }
 }
@@ -622,21 +660,39 @@ function minMax(xb: usize): f32 {
   return max;
 }
 
+/** The max of Q4_0/Q5_0: the first element with the largest |x| (sign kept); +0 when all are zero, as in C. */
+@inline function signedMax32(xb: usize): f32 {
+  const amax = absMax32(xb);
+  if (amax == 0) return 0;
+  let j = 0;
+  while (Mathf.abs(load<f32>(xb + (<usize>j << 2))) != amax) j++;
+  return load<f32>(xb + (<usize>j << 2));
+}
+
+/** Levels MIN(top, (int8_t)(x*id + bias)) for 4 lanes; the cast as x86's cvttss2si (non-finite → 0). */
+@inline function levels4(p: usize, vid: v128, bias: v128, top: v128): v128 {
+  const t = f32x4.add(f32x4.mul(v128.load(p), vid), bias); // two roundings, no fusing, as in ggml-base
+  const ok = v128.and(f32x4.gt(t, f32x4.splat(-2147483648.0)), f32x4.lt(t, f32x4.splat(2147483648.0)));
+  // finite levels lie in [0, top + 1] (|x·id| ≤ 8.000001 or 16.000001), so no int8 wrap is needed
+  return i32x4.min_s(v128.and(i32x4.trunc_sat_f32x4_s(t), ok), top);
+}
+
 export function quantize_q4_0(x0: usize, y0: usize, nBlocks: i32): void {
+  const bias = f32x4.splat(8.5);
+  const top = i32x4.splat(15);
   for (let i = 0; i < nBlocks; i++) {
     const xb = x0 + <usize>i * 128;
     const yb = y0 + <usize>i * 18;
-    const max = absMaxSigned(xb);
+    const max = signedMax32(xb);
     const d: f32 = max / <f32>-8;
     const id: f32 = d != 0 ? <f32>1 / d : 0;
     putHalf(yb, d);
-    for (let j = 0; j < 16; j++) {
-      const v0: f32 = load<f32>(xb + (<usize>j << 2)) * id;
-      const v1: f32 = load<f32>(xb + (<usize>(j + 16) << 2)) * id;
-      const a = minI(15, cvtI8(v0 + <f32>8.5)) & 0xff;
-      const b = minI(15, cvtI8(v1 + <f32>8.5)) & 0xff;
-      store<u8>(yb + 2 + j, <u8>(a | (b << 4)));
-    }
+    const vid = f32x4.splat(id);
+    const b0 = v128.or(levels4(xb, vid, bias, top), i32x4.shl(levels4(xb + 64, vid, bias, top), 4));
+    const b1 = v128.or(levels4(xb + 16, vid, bias, top), i32x4.shl(levels4(xb + 80, vid, bias, top), 4));
+    const b2 = v128.or(levels4(xb + 32, vid, bias, top), i32x4.shl(levels4(xb + 96, vid, bias, top), 4));
+    const b3 = v128.or(levels4(xb + 48, vid, bias, top), i32x4.shl(levels4(xb + 112, vid, bias, top), 4));
+    v128.store(yb + 2, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(b0, b1), i16x8.narrow_i32x4_u(b2, b3)));
   }
 }
 
@@ -661,24 +717,30 @@ export function quantize_q4_1(x0: usize, y0: usize, nBlocks: i32): void {
 }
 
 export function quantize_q5_0(x0: usize, y0: usize, nBlocks: i32): void {
+  const bias = f32x4.splat(16.5);
+  const top = i32x4.splat(31);
+  const low4 = i32x4.splat(0x0f);
   for (let i = 0; i < nBlocks; i++) {
     const xb = x0 + <usize>i * 128;
     const yb = y0 + <usize>i * 22;
-    const max = absMaxSigned(xb);
+    const max = signedMax32(xb);
     const d: f32 = max / <f32>-16;
     const id: f32 = d != 0 ? <f32>1 / d : 0;
     putHalf(yb, d);
-    let qh: u32 = 0;
-    for (let j = 0; j < 16; j++) {
-      const v0: f32 = load<f32>(xb + (<usize>j << 2)) * id;
-      const v1: f32 = load<f32>(xb + (<usize>(j + 16) << 2)) * id;
-      const a = <u32>(minI(31, cvtI8(v0 + <f32>16.5)) & 0xff);
-      const b = <u32>(minI(31, cvtI8(v1 + <f32>16.5)) & 0xff);
-      store<u8>(yb + 6 + j, <u8>((a & 0x0f) | ((b & 0x0f) << 4)));
-      qh |= ((a & 0x10) >> 4) << j;
-      qh |= ((b & 0x10) >> 4) << (j + 16);
-    }
+    const vid = f32x4.splat(id);
+    // levels of elements 0..15 (lo) and 16..31 (hi) as bytes
+    const lo = i8x16.narrow_i16x8_u(
+      i16x8.narrow_i32x4_u(levels4(xb, vid, bias, top), levels4(xb + 16, vid, bias, top)),
+      i16x8.narrow_i32x4_u(levels4(xb + 32, vid, bias, top), levels4(xb + 48, vid, bias, top)));
+    const hi = i8x16.narrow_i16x8_u(
+      i16x8.narrow_i32x4_u(levels4(xb + 64, vid, bias, top), levels4(xb + 80, vid, bias, top)),
+      i16x8.narrow_i32x4_u(levels4(xb + 96, vid, bias, top), levels4(xb + 112, vid, bias, top)));
+    const lowNib = i8x16.splat(0x0f);
+    v128.store(yb + 6, v128.or(v128.and(lo, lowNib), i8x16.shl(v128.and(hi, lowNib), 4)));
+    // bit 4 of each level → qh bit j (elements 0..15) and j + 16 (elements 16..31)
+    const qh = <u32>i8x16.bitmask(i8x16.shl(lo, 3)) | (<u32>i8x16.bitmask(i8x16.shl(hi, 3)) << 16);
     store<u32>(yb + 2, qh);
+    void low4;
   }
 }
 
