@@ -414,6 +414,8 @@ describe('weights', () => {
       { version: '2', shape: { ...LLAMA2_7B_SHAPE, layers: 32 }, keepValues: true },
       { version: '1', license: { files: 'both' } },
       { version: '9' as LlamaVersion },
+      { version: '2', dtype: 'toString' as 'F32' },
+      { version: '2', dtype: 'Q8_0' as 'F32' },
     ];
     for (const options of cases) {
       const dir = freshDir();

@@ -458,7 +458,7 @@ export async function generateCheckpoint(dir: string, options: CheckpointOptions
   const instruct = options.instruct ?? facts.instructOnly;
   const shape = resolveShape(facts, options.shape);
   const dtype = options.dtype ?? facts.nativeDtype;
-  if (!(dtype in WEIGHT_DTYPE_BYTES)) throw badOption(`unknown dtype ${String(dtype)}`, 'Use F32, F16 or BF16.');
+  if (!Object.hasOwn(WEIGHT_DTYPE_BYTES, dtype)) throw badOption(`unknown dtype ${String(dtype)}`, 'Use F32, F16 or BF16.');
   const shardCount = positiveInteger('shards', options.shards ?? 1);
   const seed = options.seed ?? 0;
   const tied = options.tieWordEmbeddings ?? facts.tieWordEmbeddings;
