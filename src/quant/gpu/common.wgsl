@@ -9,8 +9,8 @@
 struct Params {
   n_blocks: u32,
   src_dtype: u32, // 0 = F32, 1 = F16, 2 = BF16
-  zero: u32, // always 0; see ZERO
-  pad1: u32,
+  zero: u32,  // always 0; see ZERO
+  zero2: u32, // always 0; see ZERO2 (softfloat.wgsl)
 }
 
 @group(0) @binding(0) var<storage, read> src: array<u32>;
@@ -21,6 +21,8 @@ struct Params {
 // Unrolled softfloat loops made the k-quant pipelines take tens of seconds to compile on llvmpipe; it changes no
 // result (integer code has no rounding freedom).
 var<private> ZERO: u32;
+// A second run-time 0 that the compiler cannot prove equal to ZERO (softfloat.wgsl's fusion barrier).
+var<private> ZERO2: u32;
 
 // Element i of this dispatch's source chunk, as binary32 bits.
 fn load(i: u32) -> u32 {
@@ -67,6 +69,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let b = gid.x + gid.y * nwg.x * 64u;
   if (b >= params.n_blocks) { return; }
   ZERO = params.zero;
+  ZERO2 = params.zero2;
   ob_clear();
   quantize_block(b);
   emit(b, TYPE_SIZE);

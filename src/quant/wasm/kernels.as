@@ -16,8 +16,8 @@ const L: usize = memory.data(256);
 const LS: usize = memory.data(256);
 const LAUX: usize = memory.data(32);
 const W: usize = memory.data(32 * 4);
-const SCALES: usize = memory.data(16 * 4);
-const MINS: usize = memory.data(16 * 4);
+const SCALES: usize = memory.data(16 * 4, 16);
+const MINS: usize = memory.data(16 * 4, 16);
 let theMin: f32 = 0;
 
 export function heapBase(): usize {
@@ -263,6 +263,189 @@ function makeQ3(n: i32, nmax: i32, x: usize, lo: i32): f32 {
   return suml2 > 0 ? sumlx / suml2 : 0;
 }
 
+
+// ---------------------------------------------------------------- 4 sub-blocks at once (SIMD lanes)
+// Each f32x4 lane runs one sub-block's make_qkx2_quants / make_qx_quants with exactly the scalar C operations in the
+// scalar C order (sums stay sequential per lane); lanes are independent sub-blocks, so nothing is reassociated.
+// Branches become per-lane selects; work done in lanes that C would skip has no effect on the results.
+const XT: usize = memory.data(32 * 16, 16); // x transposed: XT[i] lane k = element i of sub-block k
+const WT: usize = memory.data(32 * 16, 16);
+const LT: usize = memory.data(32 * 16, 16); // levels (i32x4)
+const LAUXT: usize = memory.data(32 * 16, 16);
+
+@inline function nearestX4(v: v128): v128 {
+  const b = f32x4.add(v, f32x4.splat(12582912.0));
+  return i32x4.sub(v128.and(b, i32x4.splat(0x007fffff)), i32x4.splat(0x00400000));
+}
+
+/** Transpose 4 sub-blocks of n floats starting at x (stride n) into XT. */
+function transpose4(x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    let v = f32x4.splat(load<f32>(x + (<usize>i << 2)));
+    v = f32x4.replace_lane(v, 1, load<f32>(x + (<usize>(n + i) << 2)));
+    v = f32x4.replace_lane(v, 2, load<f32>(x + (<usize>(2 * n + i) << 2)));
+    v = f32x4.replace_lane(v, 3, load<f32>(x + (<usize>(3 * n + i) << 2)));
+    v128.store(XT + (<usize>i << 4), v);
+  }
+}
+
+/** Scatter the levels of LT (lanes = sub-blocks j0..j0+3) into dst[(j0 + k) * n + i] as bytes. */
+function scatterLevels(dst: usize, j0: i32, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const l = v128.load(LT + (<usize>i << 4));
+    store<u8>(dst + (j0 + 0) * n + i, <u8>i32x4.extract_lane(l, 0));
+    store<u8>(dst + (j0 + 1) * n + i, <u8>i32x4.extract_lane(l, 1));
+    store<u8>(dst + (j0 + 2) * n + i, <u8>i32x4.extract_lane(l, 2));
+    store<u8>(dst + (j0 + 3) * n + i, <u8>i32x4.extract_lane(l, 3));
+  }
+}
+
+/** make_qkx2_quants on 4 sub-blocks (XT, WT); writes LT, SCALES[j0..j0+3], MINS[j0..j0+3] (= the_min). */
+function qkx2x4(n: i32, nmax: i32, j0: i32, rmin: f32, rdelta: f32, nstep: i32, useMad: bool): void {
+  const zero = f32x4.splat(0);
+  const vmax = i32x4.splat(nmax);
+  const izero = i32x4.splat(0);
+  const x0 = v128.load(XT);
+  let min = x0;
+  let max = x0;
+  let sumW = v128.load(WT);
+  let sumX = f32x4.mul(sumW, x0);
+  for (let i = 1; i < n; i++) {
+    const xi = v128.load(XT + (<usize>i << 4));
+    const wi = v128.load(WT + (<usize>i << 4));
+    min = v128.bitselect(xi, min, f32x4.lt(xi, min));
+    max = v128.bitselect(xi, max, f32x4.gt(xi, max));
+    sumW = f32x4.add(sumW, wi);
+    sumX = f32x4.add(sumX, f32x4.mul(wi, xi));
+  }
+  min = v128.bitselect(zero, min, f32x4.gt(min, zero));
+  const degenerate = f32x4.eq(max, min);
+  const min0 = min;
+  const nmaxF = <f32>nmax;
+  let iscale = f32x4.div(f32x4.splat(nmaxF), f32x4.sub(max, min));
+  let scale = f32x4.div(f32x4.splat(1), iscale);
+  let best = zero;
+  for (let i = 0; i < n; i++) {
+    const xi = v128.load(XT + (<usize>i << 4));
+    const l = i32x4.min_s(i32x4.max_s(nearestX4(f32x4.mul(iscale, f32x4.sub(xi, min))), izero), vmax);
+    v128.store(LT + (<usize>i << 4), l);
+    let diff = f32x4.sub(f32x4.add(f32x4.mul(scale, f32x4.convert_i32x4_s(l)), min), xi);
+    diff = useMad ? f32x4.abs(diff) : f32x4.mul(diff, diff);
+    best = f32x4.add(best, f32x4.mul(v128.load(WT + (<usize>i << 4)), diff));
+  }
+  for (let is = 0; is <= nstep; is++) {
+    const num: f32 = rmin + rdelta * <f32>is + nmaxF;
+    iscale = f32x4.div(f32x4.splat(num), f32x4.sub(max, min));
+    let sumL = zero;
+    let sumL2 = zero;
+    let sumXL = zero;
+    for (let i = 0; i < n; i++) {
+      const xi = v128.load(XT + (<usize>i << 4));
+      const l = i32x4.min_s(i32x4.max_s(nearestX4(f32x4.mul(iscale, f32x4.sub(xi, min))), izero), vmax);
+      v128.store(LAUXT + (<usize>i << 4), l);
+      const lf = f32x4.convert_i32x4_s(l);
+      const wl = f32x4.mul(v128.load(WT + (<usize>i << 4)), lf);
+      sumL = f32x4.add(sumL, wl);
+      sumL2 = f32x4.add(sumL2, f32x4.mul(wl, lf));
+      sumXL = f32x4.add(sumXL, f32x4.mul(wl, xi));
+    }
+    const D = f32x4.sub(f32x4.mul(sumW, sumL2), f32x4.mul(sumL, sumL));
+    const okD = f32x4.gt(D, zero);
+    if (!v128.any_true(okD)) continue;
+    let thisScale = f32x4.div(f32x4.sub(f32x4.mul(sumW, sumXL), f32x4.mul(sumX, sumL)), D);
+    let thisMin = f32x4.div(f32x4.sub(f32x4.mul(sumL2, sumX), f32x4.mul(sumL, sumXL)), D);
+    const pos = f32x4.gt(thisMin, zero);
+    thisMin = v128.bitselect(zero, thisMin, pos);
+    thisScale = v128.bitselect(f32x4.div(sumXL, sumL2), thisScale, pos);
+    let mad = zero;
+    for (let i = 0; i < n; i++) {
+      const lf = f32x4.convert_i32x4_s(v128.load(LAUXT + (<usize>i << 4)));
+      let diff = f32x4.sub(f32x4.add(f32x4.mul(thisScale, lf), thisMin), v128.load(XT + (<usize>i << 4)));
+      diff = useMad ? f32x4.abs(diff) : f32x4.mul(diff, diff);
+      mad = f32x4.add(mad, f32x4.mul(v128.load(WT + (<usize>i << 4)), diff));
+    }
+    const upd = v128.and(okD, f32x4.lt(mad, best));
+    if (!v128.any_true(upd)) continue;
+    for (let i = 0; i < n; i++) {
+      const p = LT + (<usize>i << 4);
+      v128.store(p, v128.bitselect(v128.load(LAUXT + (<usize>i << 4)), v128.load(p), upd));
+    }
+    best = v128.bitselect(mad, best, upd);
+    scale = v128.bitselect(thisScale, scale, upd);
+    min = v128.bitselect(thisMin, min, upd);
+  }
+  // max == min: L = 0, scale 0, the_min = -min (as computed before the search)
+  for (let i = 0; i < n; i++) {
+    const p = LT + (<usize>i << 4);
+    v128.store(p, v128.andnot(v128.load(p), degenerate));
+  }
+  scale = v128.andnot(scale, degenerate);
+  const theMins = f32x4.neg(v128.bitselect(min0, min, degenerate));
+  v128.store(SCALES + (<usize>j0 << 2), scale);
+  v128.store(MINS + (<usize>j0 << 2), theMins);
+}
+
+/** make_qx_quants(n, nmax, x, L, rmse_type = 1, NULL) on 4 sub-blocks (XT); writes LT (0..2nmax-1), SCALES[j0..]. */
+function qxx4(n: i32, nmax: i32, j0: i32): void {
+  const zero = f32x4.splat(0);
+  const lo = i32x4.splat(-nmax);
+  const hi = i32x4.splat(nmax - 1);
+  const off = i32x4.splat(nmax);
+  let max = zero;
+  let amax = zero;
+  for (let i = 0; i < n; i++) {
+    const xi = v128.load(XT + (<usize>i << 4));
+    const ax = f32x4.abs(xi);
+    const upd = f32x4.gt(ax, amax);
+    amax = v128.bitselect(ax, amax, upd);
+    max = v128.bitselect(xi, max, upd);
+  }
+  const allZero = f32x4.lt(amax, f32x4.splat(GROUP_MAX_EPS));
+  const nmaxF = <f32>nmax;
+  let iscale = f32x4.div(f32x4.splat(-nmaxF), max);
+  let sumlx = zero;
+  let suml2 = zero;
+  for (let i = 0; i < n; i++) {
+    const xi = v128.load(XT + (<usize>i << 4));
+    const l = i32x4.min_s(i32x4.max_s(nearestX4(f32x4.mul(iscale, xi)), lo), hi);
+    v128.store(LT + (<usize>i << 4), i32x4.add(l, off));
+    const lf = f32x4.convert_i32x4_s(l);
+    const w = f32x4.mul(xi, xi);
+    sumlx = f32x4.add(sumlx, f32x4.mul(f32x4.mul(w, xi), lf));
+    suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(w, lf), lf));
+  }
+  let scale = v128.and(f32x4.div(sumlx, suml2), f32x4.ne(suml2, zero));
+  let best = f32x4.mul(scale, sumlx);
+  for (let is = -9; is <= 9; is++) {
+    if (is == 0) continue;
+    iscale = f32x4.div(f32x4.splat(-(nmaxF + <f32>0.1 * <f32>is)), max);
+    sumlx = zero;
+    suml2 = zero;
+    for (let i = 0; i < n; i++) {
+      const xi = v128.load(XT + (<usize>i << 4));
+      const l = i32x4.min_s(i32x4.max_s(nearestX4(f32x4.mul(iscale, xi)), lo), hi);
+      v128.store(LAUXT + (<usize>i << 4), i32x4.add(l, off));
+      const lf = f32x4.convert_i32x4_s(l);
+      const w = f32x4.mul(xi, xi);
+      sumlx = f32x4.add(sumlx, f32x4.mul(f32x4.mul(w, xi), lf));
+      suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(w, lf), lf));
+    }
+    const upd = v128.and(f32x4.gt(suml2, zero), f32x4.gt(f32x4.mul(sumlx, sumlx), f32x4.mul(best, suml2)));
+    if (!v128.any_true(upd)) continue;
+    for (let i = 0; i < n; i++) {
+      const p = LT + (<usize>i << 4);
+      v128.store(p, v128.bitselect(v128.load(LAUXT + (<usize>i << 4)), v128.load(p), upd));
+    }
+    scale = v128.bitselect(f32x4.div(sumlx, suml2), scale, upd);
+    best = v128.bitselect(f32x4.mul(scale, sumlx), best, upd);
+  }
+  for (let i = 0; i < n; i++) {
+    const p = LT + (<usize>i << 4);
+    v128.store(p, v128.andnot(v128.load(p), allZero));
+  }
+  v128.store(SCALES + (<usize>j0 << 2), v128.andnot(scale, allZero));
+}
+
 function pack2bit(src: usize, y: usize): void {
   for (let j = 0; j < 256; j += 128) {
     for (let l = 0; l < 32; l++) {
@@ -280,14 +463,17 @@ export function quantize_q2_K(x0: usize, y0: usize, nBlocks: i32): void {
     const yb = y0 + <usize>i * 84;
     let maxScale: f32 = 0;
     let maxMin: f32 = 0;
+    for (let j0 = 0; j0 < 16; j0 += 4) {
+      transpose4(xb + <usize>j0 * 64, 16);
+      for (let l = 0; l < 16; l++) v128.store(WT + (<usize>l << 4), f32x4.abs(v128.load(XT + (<usize>l << 4))));
+      qkx2x4(16, 3, j0, -0.5, 0.1, 15, true);
+      scatterLevels(L, j0, 16);
+    }
     for (let j = 0; j < 16; j++) {
-      const xo = xb + <usize>j * 64;
-      for (let l = 0; l < 16; l++) store<f32>(W + (<usize>l << 2), Mathf.abs(load<f32>(xo + (<usize>l << 2))));
-      const scale = makeQkx2(16, 3, xo, 16 * j, -0.5, 0.1, 15, true);
-      store<f32>(SCALES + (<usize>j << 2), scale);
-      store<f32>(MINS + (<usize>j << 2), theMin);
+      const scale = load<f32>(SCALES + (<usize>j << 2));
+      const m = load<f32>(MINS + (<usize>j << 2));
       if (scale > maxScale) maxScale = scale;
-      if (theMin > maxMin) maxMin = theMin;
+      if (m > maxMin) maxMin = m;
     }
     if (maxScale > 0) {
       const iscale: f32 = q4scale / maxScale;
@@ -387,20 +573,23 @@ export function quantize_q3_K(x0: usize, y0: usize, nBlocks: i32): void {
 function k4Common(xb: usize, dOff: usize, sb: usize, nmax: i32, rmin: f32, nstep: i32): void {
   let maxScale: f32 = 0;
   let maxMin: f32 = 0;
-  for (let j = 0; j < 8; j++) {
-    const xo = xb + <usize>j * 128;
-    let sumX2: f32 = 0;
+  for (let j0 = 0; j0 < 8; j0 += 4) {
+    transpose4(xb + <usize>j0 * 128, 32);
+    let sumX2 = f32x4.splat(0);
     for (let l = 0; l < 32; l++) {
-      const v = load<f32>(xo + (<usize>l << 2));
-      sumX2 += v * v;
+      const v = v128.load(XT + (<usize>l << 4));
+      sumX2 = f32x4.add(sumX2, f32x4.mul(v, v));
     }
-    const avX: f32 = Mathf.sqrt(sumX2 / <f32>32);
-    for (let l = 0; l < 32; l++) store<f32>(W + (<usize>l << 2), avX + Mathf.abs(load<f32>(xo + (<usize>l << 2))));
-    const scale = makeQkx2(32, nmax, xo, 32 * j, rmin, 0.1, nstep, false);
-    store<f32>(SCALES + (<usize>j << 2), scale);
-    store<f32>(MINS + (<usize>j << 2), theMin);
+    const avX = f32x4.sqrt(f32x4.div(sumX2, f32x4.splat(32)));
+    for (let l = 0; l < 32; l++) v128.store(WT + (<usize>l << 4), f32x4.add(avX, f32x4.abs(v128.load(XT + (<usize>l << 4)))));
+    qkx2x4(32, nmax, j0, rmin, 0.1, nstep, false);
+    scatterLevels(L, j0, 32);
+  }
+  for (let j = 0; j < 8; j++) {
+    const scale = load<f32>(SCALES + (<usize>j << 2));
+    const m = load<f32>(MINS + (<usize>j << 2));
     if (scale > maxScale) maxScale = scale;
-    if (theMin > maxMin) maxMin = theMin;
+    if (m > maxMin) maxMin = m;
   }
   const invScale: f32 = maxScale > 0 ? <f32>63 / maxScale : 0;
   const invMin: f32 = maxMin > 0 ? <f32>63 / maxMin : 0;
@@ -492,9 +681,13 @@ export function quantize_q6_K(x0: usize, y0: usize, nBlocks: i32): void {
     const yb = y0 + <usize>i * 210;
     let maxScale: f32 = 0;
     let maxAbsScale: f32 = 0;
+    for (let j0 = 0; j0 < 16; j0 += 4) {
+      transpose4(xb + <usize>j0 * 64, 16);
+      qxx4(16, 32, j0);
+      scatterLevels(LS, j0, 16);
+    }
     for (let ib = 0; ib < 16; ib++) {
-      const scale = makeQxRmse1(16, 32, xb + <usize>ib * 64, 16 * ib);
-      store<f32>(SCALES + (<usize>ib << 2), scale);
+      const scale = load<f32>(SCALES + (<usize>ib << 2));
       const a = Mathf.abs(scale);
       if (a > maxAbsScale) {
         maxAbsScale = a;
