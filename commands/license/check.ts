@@ -1,7 +1,7 @@
 import { relative, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { LlamaCommand } from '../../src/cli/base-command.ts';
-import { ComplianceError } from '../../src/errors.ts';
+import { ComplianceError, UsageError } from '../../src/errors.ts';
 import { renderReport, type ReportFormat } from '../../src/license/report.ts';
 import { runLicenseCheck } from '../../src/license/run.ts';
 import type { LicenseReport } from '../../src/license/checks.ts';
@@ -31,11 +31,17 @@ export default class LicenseCheck extends LlamaCommand {
 
   static override flags = {
     format: Flags.string({ description: 'Report format.', options: ['text', 'json', 'sarif'], default: 'text' }),
+    'require-files': Flags.boolean({ description: 'DIR is what will be shipped: it must hold a copy of every agreement and a NOTICE file with every required sentence.', default: false }),
     ...hubFlags,
   };
 
   async run(): Promise<LicenseReport> {
     const { args, flags } = await this.parseInput(LicenseCheck);
+    if (flags['require-files'] === true && args.dir === undefined) {
+      throw new UsageError('LICENSE_DIR_REQUIRED', '--require-files needs the directory to check.', {
+        hint: 'Give the directory that will be shipped: llama license check DIR --require-files.',
+      });
+    }
     const loaded = await this.loadConfig();
     const access = await hubAccess(hubFlagValues(flags), this.progress);
     const { report } = await runLicenseCheck({
@@ -45,6 +51,7 @@ export default class LicenseCheck extends LlamaCommand {
       offline: access.offline,
       ...(access.hub ? { hub: access.hub } : {}),
       cacheDir: access.cacheDir,
+      requireFiles: flags['require-files'] === true,
       onProgress: this.progress,
     });
     if (!this.jsonEnabled()) {

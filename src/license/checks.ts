@@ -22,6 +22,7 @@ export const FINDING_IDS = [
   'research-only',
   'flow-down',
   'license-copy',
+  'notice-file',
   'waiver-unmatched',
 ] as const;
 export type FindingId = (typeof FINDING_IDS)[number];
@@ -39,7 +40,8 @@ export const FINDING_RULES: Readonly<Record<FindingId, { title: string; descript
   'license-unknown': { title: 'License of an ancestor cannot be determined', description: 'No model card metadata, LICENSE text or hub card determines a catalog license for an ancestor.' },
   'research-only': { title: 'Research-only license with commercial use', description: 'A non-commercial / research license in the lineage while licensee.commercial is true.' },
   'flow-down': { title: 'Use restrictions and modification notices must flow down', description: 'Advisory: pass the use restrictions on as an enforceable provision (Gemma, DeepSeek) and mark modified files (Gemma, Qwen, Tongyi Qianwen, DeepSeek).' },
-  'license-copy': { title: 'The agreement must be copied but llama-dist has no byte-exact text', description: 'Advisory: the license requires a copy of the agreement for recipients; take the LICENSE file from the base model repository.' },
+  'license-copy': { title: 'A copy of the agreement is missing', description: 'The license requires a copy of the agreement for recipients. Advisory when llama-dist has no byte-exact text to emit (take the LICENSE file from the base model repository); blocking with --require-files when the checkpoint carries no copy.' },
+  'notice-file': { title: 'NOTICE file lacks a required sentence', description: 'With --require-files: the checkpoint\'s "Notice" text file must carry each upstream attribution sentence exactly (Llama §1.b.iii, Qwen/Tongyi §3.c, Gemma §3.1 item 4).' },
   'waiver-unmatched': { title: 'A waiver matches no finding', description: 'Advisory: a waiver in the configuration names a finding that did not occur (misspelt id or stale waiver).' },
 };
 
@@ -102,6 +104,12 @@ export interface CheckOptions {
   docs?: { path: string; text: string };
   /** "Now" for ongoing user-threshold tests (Qwen); default: the current date. */
   now?: Date;
+  /**
+   * The derivative directory is what will be shipped: it must hold a copy of every agreement and a NOTICE file with
+   * every required sentence (`llama license check DIR --require-files`). Off for a package's input checkpoint, whose
+   * files `llama package` produces.
+   */
+  requireFiles?: boolean;
 }
 
 type CheckConfig = Pick<LlamaConfig, 'derivative' | 'licensee' | 'intendedUses' | 'waivers'>;
@@ -231,6 +239,8 @@ export function checkDerivative(config: CheckConfig, lineage: Lineage, options: 
     }
   }
 
+  if (options.requireFiles && lineage.derivative) drafts.push(...shippedFiles(lineage.derivative, licenses, derivative?.distribution ?? 'weights'));
+
   const findings = applyWaivers(drafts, config.waivers ?? []);
   const counts = {
     blocking: findings.filter((f) => f.severity === 'blocking' && !f.waived).length,
@@ -255,6 +265,36 @@ export function checkDerivative(config: CheckConfig, lineage: Lineage, options: 
     blocking: counts.blocking > 0,
     counts,
   };
+}
+
+/** The copies of the agreements and the NOTICE sentences a shipped directory must hold. */
+function shippedFiles(shipped: NonNullable<Lineage['derivative']>, licenses: ReadonlyArray<{ entry: LicenseEntry; via: Via }>, distribution: 'weights' | 'service' | 'both'): Draft[] {
+  const drafts: Draft[] = [];
+  for (const { entry, via } of licenses) {
+    if (via !== 'materials' && !entry.flowDown.throughOutputs) continue;
+    const copy = shipped.texts.some((t) => t.identification.license === entry.id && t.identification.role === 'license' && t.identification.match !== 'similar' && t.identification.match !== 'none');
+    if (copy) continue;
+    drafts.push({
+      id: 'license-copy', severity: 'blocking', license: entry.id, section: entry.flowDown.copyOfAgreement, subject: shipped.dir,
+      message: `${shipped.dir} holds no copy of the ${entry.name}.`,
+      why: `${entry.short} ${entry.flowDown.copyOfAgreement} requires a copy of the agreement with every distribution.`,
+      fix: hasEmittableText(entry) ? `Add the verbatim text (llama package emits templates/licenses/${entry.id}/LICENSE.txt).` : 'Copy the LICENSE file from the base model repository into the directory.',
+    });
+  }
+  const required = noticeLines(licenses, { distribution });
+  if (required.length === 0) return drafts;
+  const have = shipped.notice ? shipped.notice.text.replace(/\s+/g, ' ') : '';
+  for (const line of required) {
+    if (have.includes(line.sentence)) continue;
+    const entry = getLicense(line.license);
+    drafts.push({
+      id: 'notice-file', severity: 'blocking', license: line.license, section: line.section, subject: shipped.dir,
+      message: shipped.notice ? `${shipped.notice.file} does not contain the exact sentence “${line.sentence}”.` : `${shipped.dir} has no NOTICE file; it must contain “${line.sentence}”.`,
+      why: `${entry?.short ?? line.license} ${line.section} prescribes this attribution notice, word for word, in a “Notice” text file distributed with the copies.`,
+      fix: 'Write the NOTICE with `llama license notice > NOTICE` (or let `llama package` emit it).',
+    });
+  }
+  return drafts;
 }
 
 function textFinding(entry: LicenseEntry | undefined, subject: string, file: string, status: LineageNode['texts'][number]['status'], id: LineageNode['texts'][number]['identification']): Draft {

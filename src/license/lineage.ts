@@ -59,7 +59,13 @@ export interface LineageNode {
 
 export interface Lineage {
   /** The derivative's own checkpoint directory, when checked (its LICENSE files are checked against the lineage). */
-  derivative: { dir: string; card: CardMetadata | undefined; texts: Array<{ file: string; identification: Identification }> } | null;
+  derivative: {
+    dir: string;
+    card: CardMetadata | undefined;
+    texts: Array<{ file: string; identification: Identification }>;
+    /** The checkpoint's NOTICE file, when it has one. */
+    notice: { file: string; text: string } | null;
+  } | null;
   roots: LineageNode[];
 }
 
@@ -93,6 +99,7 @@ export interface ResolveLineageOptions {
 }
 
 const LICENSE_FILE = /^(licen[cs]e|use_policy|licen[cs]e-model|licen[cs]e_agreement)(\.(txt|md))?$/i;
+const NOTICE_FILE = /^notice(\.(txt|md))?$/i;
 const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const DEFAULT_DEPTH = 12;
 
@@ -111,7 +118,9 @@ export async function resolveLineage(options: ResolveLineageOptions): Promise<Li
     const card = await readCard(dir);
     const texts = [];
     for (const file of await licenseFiles(dir)) texts.push({ file, identification: await identifyText(await readFile(file, 'utf8')) });
-    derivative = { dir, card, texts };
+    const noticeName = (await readdir(dir)).filter((n) => NOTICE_FILE.test(n)).sort()[0];
+    const notice = noticeName === undefined ? null : { file: join(dir, noticeName), text: await readFile(join(dir, noticeName), 'utf8') };
+    derivative = { dir, card, texts, notice };
     if (bases.length === 0 && card) bases = card.baseModels;
   }
   const roots: LineageNode[] = [];

@@ -35,6 +35,8 @@ export interface LicenseCheckOptions {
   hub?: ModelCardSource;
   cacheDir?: string;
   now?: Date;
+  /** `dir` is what will be shipped: require the agreement copies and the NOTICE sentences in it. */
+  requireFiles?: boolean;
   onProgress?: ProgressSink;
 }
 
@@ -56,6 +58,10 @@ export async function runLicenseCheck(options: LicenseCheckOptions): Promise<Lic
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
   });
-  const report = checkDerivative(config, lineage, { ...(docs ? { docs } : {}), ...(options.now ? { now: options.now } : {}) });
+  const report = checkDerivative(config, lineage, {
+    ...(docs ? { docs } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.requireFiles ? { requireFiles: true } : {}),
+  });
   return { lineage, report };
 }

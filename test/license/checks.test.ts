@@ -305,3 +305,28 @@ test('family is not license: resolved by exact repo, a Qwen repo under Apache-2.
   assert.ok(report.findings.some((f) => f.key === 'naming-prefix:llama3.1'), 'the Llama 3.1 grandparent still names the model');
   assert.ok(report.findings.some((f) => f.key === 'license-copy:qwen'), 'no Qwen 2024 text to emit: take it from the repo');
 });
+
+test('--require-files: the shipped directory needs a copy of each agreement and the exact NOTICE sentences', async (t) => {
+  const dir = await fixture(t);
+  const config = configSchema.parse(cfg({ name: 'Llama-3-Acme', baseModels: ['./l3', './l31'] }));
+  const sentence3 = 'Meta Llama 3 is licensed under the Meta Llama 3 Community License, Copyright © Meta Platforms, Inc. All Rights Reserved.';
+  const sentence31 = 'Llama 3.1 is licensed under the Llama 3.1 Community License, Copyright © Meta Platforms, Inc. All Rights Reserved.';
+  const check = async (files: Record<string, string>) => {
+    const out = join(dir, `out-${Object.keys(files).join('-') || 'empty'}-${Math.random().toString(36).slice(2)}`);
+    await makeCheckpoint(out, { files });
+    const lineage = await resolveLineage({ baseModels: ['./l3', './l31'], baseDir: dir, derivativeDir: out, offline: true });
+    const keys = (options: { requireFiles?: boolean }) => checkDerivative(config, lineage, options).findings.filter((f) => ['license-copy', 'notice-file'].includes(f.id)).map((f) => f.key).sort();
+    return { required: keys({ requireFiles: true }), input: keys({}) };
+  };
+  const l3 = await template('llama3');
+  const l31 = await template('llama3.1');
+  const complete = await check({ 'LICENSE': l3, 'LICENSE.txt': l31, NOTICE: `${sentence3}\n${sentence31}\n\nAcme\n` });
+  assert.deepEqual(complete.required, []);
+  const empty = await check({});
+  assert.deepEqual(empty.required, ['license-copy:llama3', 'license-copy:llama3.1', 'notice-file:llama3', 'notice-file:llama3.1']);
+  assert.deepEqual(empty.input, [], 'a package input checkpoint is not required to hold them');
+  const wrongSymbol = await check({ 'LICENSE': l3, 'LICENSE.txt': l31, 'NOTICE.txt': `${sentence3.replace('©', '(c)')}\n${sentence31}\n` });
+  assert.deepEqual(wrongSymbol.required, ['notice-file:llama3'], '"(c)" is not the Llama 3 sentence');
+  const wrapped = await check({ 'LICENSE': l3, 'LICENSE.txt': l31, NOTICE: `${sentence3.replace(' Copyright', '\nCopyright')}\n${sentence31}\n` });
+  assert.deepEqual(wrapped.required, [], 'line wrapping is not a different sentence');
+});

@@ -111,3 +111,18 @@ test('license identify: names the text, reports tampering, says when nothing mat
   const d = await runCli(['license', 'identify', join(dir, 'nope.txt')]);
   assert.equal(d.code, 2);
 });
+
+test('license check --require-files: needs DIR (exit 2); a shipped directory without NOTICE exits 3, with it 0', async (t) => {
+  const dir = await project(t, GOOD);
+  await writeFile(join(dir, 'DOCS.md'), 'Built with Llama');
+  const noDir = await runCli(['license', 'check', '--require-files'], { cwd: dir, env: ENV });
+  assert.equal(noDir.code, 2);
+  await makeCheckpoint(join(dir, 'release'), { licenseFrom: 'llama3.1' });
+  const missing = await runCli(['license', 'check', 'release', '--require-files'], { cwd: dir, env: ENV });
+  assert.equal(missing.code, 3);
+  assert.match(missing.stdout, /\[BLOCKING\] notice-file:llama3\.1/);
+  const notice = await runCli(['license', 'notice'], { cwd: dir, env: ENV });
+  await writeFile(join(dir, 'release', 'NOTICE'), notice.stdout);
+  const complete = await runCli(['license', 'check', 'release', '--require-files'], { cwd: dir, env: ENV });
+  assert.equal(complete.code, 0, complete.stdout);
+});
