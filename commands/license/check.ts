@@ -18,7 +18,7 @@ export const hubFlags = {
 export default class LicenseCheck extends LlamaCommand {
   static override summary = 'Check a derivative against the licenses of every model in its lineage.';
   static override description =
-    'Resolves the lineage of the configured derivative (derivative.baseModels and trainedOnOutputsOf: hub repo ids or local checkpoint directories, followed through each card\'s base_model), determines each ancestor\'s license, and prints the lineage tree, the obligations that apply and the findings, each citing the license version and section. Exits 3 when a blocking finding is not waived. DIR is the derivative\'s own checkpoint: its LICENSE files are checked, and its card\'s base_model is used when the configuration names no bases.';
+    'Resolves the lineage of the configured derivative (derivative.baseModels and trainedOnOutputsOf: hub repo ids or local checkpoint directories, followed through each card\'s base_model), determines each ancestor\'s license, and prints the lineage tree, the obligations that apply and the findings, each citing the license version and section. Exits 3 when a blocking finding is not waived (with --json the report is then under error.details.report). DIR is the derivative\'s own checkpoint: its LICENSE files are checked, and its card\'s base_model is used when the configuration names no bases.';
   static override examples = [
     '<%= config.bin %> license check',
     '<%= config.bin %> license check ./out/Llama-3.1-8B-Acme --format sarif > license.sarif',

@@ -135,8 +135,11 @@ export interface LicenseEntry {
   usePolicy: UsePolicy | null;
   euMultimodal: EuMultimodalRule | null;
   texts: readonly LicenseTextFile[];
-  /** Phrases that identify a text when no fingerprint exists (permissive licenses carry no text here). */
-  markers?: readonly string[];
+  /**
+   * Phrase groups that identify a text when no fingerprint exists (permissive licenses carry no text here): the text
+   * is this license when every phrase of any one group occurs in its normalised words.
+   */
+  markers?: ReadonlyArray<readonly string[]>;
   /** Caveats on the data (tier of the source, open questions). */
   notes?: readonly string[];
 }
@@ -148,7 +151,7 @@ export const AUP_CATEGORIES: Readonly<Record<string, { title: string; keywords: 
   'human-trafficking': { title: 'Human trafficking, exploitation, sexual violence', keywords: ['human trafficking', 'sexual violence'] },
   'minors-distribution': { title: 'Illegal distribution of information or materials to minors', keywords: ['age-restricted content to minors'] },
   'sexual-solicitation': { title: 'Sexual solicitation', keywords: ['sexual solicitation'] },
-  'criminal-activity': { title: 'Other criminal activity or law violation', keywords: ['criminal', 'illegal activity'] },
+  'criminal-activity': { title: 'Other criminal activity or law violation', keywords: ['criminal activity', 'commit crimes', 'illegal activity'] },
   harassment: { title: 'Harassment, abuse, threatening or bullying', keywords: ['harassment', 'harass', 'bullying', 'cyberbullying'] },
   discrimination: { title: 'Discrimination in employment, credit, housing or essential services', keywords: ['discriminat', 'credit scoring', 'tenant screening'] },
   'unlicensed-practice': { title: 'Unauthorized or unlicensed practice of a profession (legal, medical, financial)', keywords: ['legal advice', 'medical advice', 'financial advice', 'medical diagnosis', 'diagnosis', 'investment advice'] },
@@ -555,7 +558,8 @@ export const CATALOG: readonly LicenseEntry[] = [
     usePolicy: null,
     euMultimodal: null,
     texts: [],
-    markers: ['apache license version 2 0', 'terms and conditions for use reproduction and distribution'],
+    // The full text, or the short notice recommended by its appendix ("Licensed under the Apache License, Version 2.0").
+    markers: [['apache license version 2 0', 'terms and conditions for use reproduction and distribution'], ['licensed under the apache license version 2 0']],
     notes: ['§4(d): if the base model ships a NOTICE file, its attribution notices must be carried along; there is no fixed sentence.'],
   },
   {
@@ -579,7 +583,7 @@ export const CATALOG: readonly LicenseEntry[] = [
     usePolicy: null,
     euMultimodal: null,
     texts: [],
-    markers: ['permission is hereby granted free of charge to any person obtaining a copy'],
+    markers: [['permission is hereby granted free of charge to any person obtaining a copy', 'the above copyright notice and this permission notice shall be included']],
     notes: ['The copyright notice and the permission notice must be included in all copies or substantial portions.'],
   },
 ];

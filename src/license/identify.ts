@@ -40,7 +40,7 @@ async function templateWords(text: LicenseTextFile): Promise<string[] | undefine
 }
 
 function markerMatch(entry: LicenseEntry, joined: string): boolean {
-  return entry.markers !== undefined && entry.markers.length > 0 && entry.markers.every((m) => joined.includes(m));
+  return (entry.markers ?? []).some((group) => group.length > 0 && group.every((m) => joined.includes(m)));
 }
 
 export async function identifyText(text: string, catalog: readonly LicenseEntry[] = CATALOG): Promise<Identification> {

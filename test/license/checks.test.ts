@@ -117,6 +117,9 @@ const ROWS: Row[] = [
   { name: 'military use: the Gemma policy has no such category', config: cfg({ name: 'X', baseModels: ['./gemma'] }, { intendedUses: ['military'] }), absent: ['aup-prohibited:gemma:military:military'] },
   { name: 'circumvention (1.h) exists from 3.2 only', config: cfg({ name: 'Llama-X', baseModels: ['./l31', './l32text'] }, { intendedUses: ['jailbreak research assistant'] }), blocking: ['aup-prohibited:llama3.2:jailbreak research assistant:circumvention'], absent: ['aup-prohibited:llama3.1:jailbreak research assistant:circumvention'] },
   { name: 'medical advice: conditional ("unlicensed practice"), advisory', config: cfg({ baseModels: ['./l31'] }, { intendedUses: ['medical advice for clinicians'] }), advisory: ['aup-prohibited:llama3.1:medical advice for clinicians:unlicensed-practice'] },
+  { name: 'a category id is enough: "weapons" under Llama 4 §2.b', config: cfg({ name: 'Llama-4-X', baseModels: ['./l4'] }, { intendedUses: ['weapons'] }), blocking: ['aup-prohibited:llama4:weapons:weapons'] },
+  { name: 'defensive work is for review, not blocking: "fraud detection", "spam filtering"', config: cfg({ baseModels: ['./l31'] }, { intendedUses: ['fraud detection', 'spam filtering'] }), advisory: ['aup-prohibited:llama3.1:fraud detection:fraud', 'aup-prohibited:llama3.1:spam filtering:spam'] },
+  { name: 'the same topics done, not fought: blocking', config: cfg({ baseModels: ['./l31'] }, { intendedUses: ['generate spam emails'] }), blocking: ['aup-prohibited:llama3.1:generate spam emails:spam'] },
   { name: 'customer support: nothing', config: cfg({ baseModels: ['./l31'] }, { intendedUses: ['customer support chat', 'summarization'] }), absent: ['aup-prohibited'] },
   // Flow-down (advisory), Gemma / DeepSeek via outputs too.
   { name: 'DeepSeek: use restrictions and modified-file notices flow down', config: cfg({ name: 'X', baseModels: ['./deepseek'] }), advisory: ['flow-down:deepseek'] },

@@ -106,8 +106,11 @@ test('texts the catalog holds no copy of are recognised by fingerprint and MinHa
 test('permissive licenses by their key phrases; unrelated text matches nothing', async () => {
   const apache = 'Apache License\nVersion 2.0, January 2004\nhttp://www.apache.org/licenses/\n\nTERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION\n\n1. Definitions.';
   assert.equal((await identifyText(apache)).license, 'apache-2.0');
-  const mit = 'MIT License\n\nCopyright (c) 2024 Someone\n\nPermission is hereby granted, free of charge, to any person obtaining a copy of this software';
+  const short = 'Copyright 2024 Alibaba Cloud\n\nLicensed under the Apache License, Version 2.0 (the "License");\nyou may not use this file except in compliance with the License.';
+  assert.equal((await identifyText(short)).license, 'apache-2.0');
+  const mit = 'MIT License\n\nCopyright (c) 2024 Someone\n\nPermission is hereby granted, free of charge, to any person obtaining a copy of this software ... The above copyright notice and this permission notice shall be included in all copies or substantial portions of the Software.';
   assert.equal((await identifyText(mit)).license, 'mit');
+  assert.equal((await identifyText('Permission is hereby granted, free of charge, to any person obtaining a copy, to read this page.')).license, null, 'one MIT phrase alone is not MIT');
   const none = await identifyText('This model card describes a tokenizer trained on public domain books. No warranty of any kind is given here.');
   assert.equal(none.match, 'none');
   assert.equal(none.license, null);
