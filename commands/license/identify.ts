@@ -16,8 +16,8 @@ export default class LicenseIdentify extends LlamaCommand {
     const { args } = await this.parseInput(LicenseIdentify);
     const result = await identifyFile(args.file);
     const pct = `${(result.similarity * 100).toFixed(1)}%`;
-    if (result.match === 'exact') this.say(`${args.file}: ${result.licenseName} [${result.license}] — exact match (${result.role})`);
-    else if (result.match === 'variant') this.say(`${args.file}: ${result.licenseName} [${result.license}] — known variant: ${result.variantNote ?? ''}`);
+    if (result.match === 'exact') this.say(`${args.file}: ${result.licenseName} [${result.license}] — exact match (${result.role}), similarity 100%`);
+    else if (result.match === 'variant') this.say(`${args.file}: ${result.licenseName} [${result.license}] — known variant (${result.variantNote ?? ''}), similarity 100%`);
     else if (result.match === 'marker') this.say(`${args.file}: ${result.licenseName} [${result.license}] — recognised by its key phrases`);
     else if (result.match === 'similar') {
       this.say(`${args.file}: NOT an exact catalog text; nearest is ${result.licenseName} [${result.license}] (${result.role}), similarity ${pct}`);

@@ -23,6 +23,7 @@ export const FINDING_IDS = [
   'flow-down',
   'license-copy',
   'notice-file',
+  'lineage-empty',
   'waiver-unmatched',
 ] as const;
 export type FindingId = (typeof FINDING_IDS)[number];
@@ -42,6 +43,7 @@ export const FINDING_RULES: Readonly<Record<FindingId, { title: string; descript
   'flow-down': { title: 'Use restrictions and modification notices must flow down', description: 'Advisory: pass the use restrictions on as an enforceable provision (Gemma, DeepSeek) and mark modified files (Gemma, Qwen, Tongyi Qianwen, DeepSeek).' },
   'license-copy': { title: 'A copy of the agreement is missing', description: 'The license requires a copy of the agreement for recipients. Advisory when llama-dist has no byte-exact text to emit (take the LICENSE file from the base model repository); blocking with --require-files when the checkpoint carries no copy.' },
   'notice-file': { title: 'NOTICE file lacks a required sentence', description: 'With --require-files: the checkpoint\'s "Notice" text file must carry each upstream attribution sentence exactly (Llama §1.b.iii, Qwen/Tongyi §3.c, Gemma §3.1 item 4).' },
+  'lineage-empty': { title: 'No base model to check against', description: 'derivative.baseModels and trainedOnOutputsOf are empty and the checkpoint card names no base_model, so no license could be checked.' },
   'waiver-unmatched': { title: 'A waiver matches no finding', description: 'Advisory: a waiver in the configuration names a finding that did not occur (misspelt id or stale waiver).' },
 };
 
@@ -127,6 +129,14 @@ export function checkDerivative(config: CheckConfig, lineage: Lineage, options: 
   const drafts: Draft[] = [];
   const materials = new Set(nodes.filter((n) => n.via === 'materials' && n.license !== null).map((n) => n.license as string));
 
+  if (lineage.roots.length === 0) {
+    drafts.push({
+      id: 'lineage-empty', severity: 'blocking', license: null, section: null,
+      message: 'No base model is configured, so no license was checked.',
+      why: 'An empty lineage would pass every check without checking anything.',
+      fix: 'List the direct bases in derivative.baseModels (hub repo ids or checkpoint directories), or give the checkpoint directory whose card names base_model.',
+    });
+  }
   // license-unknown and license-text: about the lineage itself.
   for (const node of nodes) {
     if (node.license === null) {

@@ -100,7 +100,7 @@ export function toSarif(report: LicenseReport, options: SarifOptions = {}): Reco
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
     runs: [{
-      tool: { driver: { name: 'llama-dist', ...(options.toolVersion ? { version: options.toolVersion } : {}), informationUri: 'https://github.com/llama-dist/llama-dist', rules } },
+      tool: { driver: { name: 'llama-dist', ...(options.toolVersion ? { version: options.toolVersion } : {}), rules } },
       results,
     }],
   };

@@ -108,6 +108,7 @@ const ROWS: Row[] = [
   { name: 'Tongyi Qianwen RESEARCH, commercial not declared: advisory', config: { derivative: { name: 'Acme', baseModels: ['./tongyiResearch'] } }, advisory: ['research-only:tongyi-qianwen-research'] },
   { name: 'Tongyi Qianwen RESEARCH, non-commercial: fine', config: cfg({ name: 'Acme', baseModels: ['./tongyiResearch'] }, { licensee: { commercial: false } }), absent: ['research-only:tongyi-qianwen-research'] },
   // Unknown licenses.
+  { name: 'nothing configured: an empty lineage blocks instead of passing', config: cfg({ baseModels: [] }), blocking: ['lineage-empty'] },
   { name: 'a base without license metadata or LICENSE file', config: cfg({ baseModels: ['./nolicense'] }), blocking: ['license-unknown:./nolicense'] },
   { name: 'a card naming a license outside the catalog stays undetermined even with a Llama LICENSE beside it', config: cfg({ baseModels: ['./ccbync'] }), blocking: ['license-unknown:./ccbync'] },
   { name: 'a hub id offline and not in the cache', config: cfg({ baseModels: ['meta-llama/Llama-3.1-8B'] }), blocking: ['license-unknown:meta-llama/Llama-3.1-8B'] },
