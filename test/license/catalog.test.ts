@@ -62,6 +62,13 @@ test('fingerprints and MinHash of the text-less entries are recomputed from the 
     assert.equal(file.fingerprint, fingerprint(text), path);
     assert.deepEqual(file.minhash, minhash(normalizedWords(text)), path);
   }
+  // The clauses quoted for Qwen 2024 and Gemma occur in those transcriptions (the only copies there are).
+  const qwenWords = words(await readFile(join(SHARED, cases[0]![2]), 'utf8'));
+  const qwen = getLicense('qwen')!;
+  for (const quote of [qwen.notice!.sentence, qwen.users!.quote, ...qwen.builtWith!.phrases]) assert.ok(qwenWords.includes(words(quote)), quote);
+  const gemmaWords = words(await readFile(join(SHARED, cases[1]![2]), 'utf8'));
+  assert.ok(gemmaWords.includes(words(getLicense('gemma')!.notice!.sentence)));
+  assert.ok(!gemmaWords.includes('built with gemma'), 'no "Built with Gemma" duty (licenses.md §9.17)');
   const older = await readFile(join(SHARED, 'gemma/unofficial-scancode-transcription/gemma-tou-2024-04-01.LICENSE'), 'utf8');
   assert.equal(getLicense('gemma')!.texts[0]!.variants![0]!.fingerprint, fingerprint(older));
 });
