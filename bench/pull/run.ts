@@ -1,25 +1,26 @@
 /**
  * `llama pull` throughput against the local hub, each ratio against a baseline measured in the same run:
  *   node bench/pull/run.ts [--files 4] [--mb 512] [--capped-files 2] [--rate 20000000] [--concurrency 8] [--skip-capped]
+ *     [--driver cli|lib] [--hub-script FILE] [--llama-script FILE] [--out DIR]
  * (a) uncapped: `llama pull` (sha256 / git sha1 of every byte included) vs `curl` fetching the same files one after
  *     another (no hashing). Goal ≥ 0.9× curl.
  * (b) every connection capped at --rate bytes/s by the hub: `llama pull` vs `aria2c -x8 -s8` (one file at a time, so
  *     both use 8 connections) and vs `curl`. Goal ≥ 1.0× aria2c.
- * Needs `npm run build` (it runs bin/run.js), curl and aria2c (Debian package aria2). Data: --files files of --mb MiB
+ * Needs `npm run build` (it runs bin/run.js; `--driver lib` runs bench/pull/llama-lib.ts, the same library call without
+ * oclif's start-up), curl and aria2c (Debian package aria2). Data: --files files of --mb MiB
  * in bench/out/pull-data (made once, kept), served by test/support/hub-server/main.ts in a child process so the
  * server does not share the client's event loop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const OUT = join(ROOT, 'bench', 'out', 'pull');
-const DATA = join(ROOT, 'bench', 'out', 'pull-data');
 const REPO = 'bench/model';
 
 const { values } = parseArgs({
@@ -30,8 +31,14 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '20000000' },
     concurrency: { type: 'string', default: '8' },
     'skip-capped': { type: 'boolean', default: false },
+    driver: { type: 'string', default: 'cli' },
+    'hub-script': { type: 'string', default: join(ROOT, 'test/support/hub-server/main.ts') },
+    'llama-script': { type: 'string' },
+    out: { type: 'string', default: join(ROOT, 'bench', 'out') },
   },
 });
+const OUT = join(values.out, 'pull');
+const DATA = join(values.out, 'pull-data');
 const nFiles = Number(values.files);
 const fileBytes = Number(values.mb) * 1024 * 1024;
 const names = Array.from({ length: nFiles }, (_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(nFiles).padStart(5, '0')}.safetensors`);
@@ -39,6 +46,8 @@ const names = Array.from({ length: nFiles }, (_, i) => `model-${String(i + 1).pa
 /** Incompressible, deterministic bytes: an AES-CTR keystream (fast, and no cache or proxy could shortcut it). */
 async function makeData(): Promise<void> {
   await mkdir(DATA, { recursive: true });
+  // The hub serves the whole folder: drop files of an earlier run with other sizes or counts.
+  for (const name of await readdir(DATA)) if (!names.includes(name)) await rm(join(DATA, name), { force: true });
   for (const [i, name] of names.entries()) {
     const path = join(DATA, name);
     if ((await stat(path).catch(() => undefined))?.size === fileBytes) continue;
@@ -47,14 +56,14 @@ async function makeData(): Promise<void> {
     const zeros = Buffer.alloc(4 * 1024 * 1024);
     for (let left = fileBytes; left > 0; left -= zeros.length) {
       const chunk = cipher.update(zeros.subarray(0, Math.min(zeros.length, left)));
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   }
 }
 
 async function startHub(rate?: number): Promise<{ url: string; child: ChildProcess }> {
-  const args = [join(ROOT, 'test/support/hub-server/main.ts'), '--dir', DATA, '--repo', REPO, ...(rate ? ['--rate', String(rate)] : [])];
+  const args = [values['hub-script'], '--dir', DATA, '--repo', REPO, ...(rate ? ['--rate', String(rate)] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
@@ -88,7 +97,9 @@ const llamaEnv = { ...process.env, HF_TOKEN: '', HF_HUB_OFFLINE: '' };
 async function llama(url: string, files: string[]): Promise<number> {
   const dir = await fresh(join(OUT, 'llama'));
   const include = files.length === names.length ? [] : files.flatMap((f) => ['--include', f]);
-  return run(process.execPath, [join(ROOT, 'bin/run.js'), 'pull', REPO, ...include, '--endpoint', url, '--cache-dir', join(dir, 'cache'), '--lock', join(dir, 'lock.json'), '--concurrency', values.concurrency, '--progress', 'none'], llamaEnv);
+  const common = [REPO, ...include, '--endpoint', url, '--cache-dir', join(dir, 'cache'), '--lock', join(dir, 'lock.json'), '--concurrency', values.concurrency];
+  if (values.driver === 'lib') return run(process.execPath, [values['llama-script'] ?? join(ROOT, 'bench/pull/llama-lib.ts'), ...common], llamaEnv);
+  return run(process.execPath, [values['llama-script'] ?? join(ROOT, 'bin/run.js'), 'pull', ...common, '--progress', 'none'], llamaEnv);
 }
 
 async function curl(url: string, files: string[]): Promise<number> {
@@ -110,7 +121,7 @@ const mbps = (bytes: number, s: number): string => `${(bytes / s / 1e6).toFixed(
 await makeData();
 const all = names;
 const total = all.length * fileBytes;
-console.log(`data: ${all.length} × ${values.mb} MiB = ${(total / 2 ** 30).toFixed(2)} GiB; llama --concurrency ${values.concurrency}`);
+console.log(`data: ${all.length} × ${values.mb} MiB = ${(total / 2 ** 30).toFixed(2)} GiB; llama (${values.driver}) --concurrency ${values.concurrency}; ${availableParallelism()} CPUs`);
 
 {
   const hub = await startHub();

@@ -105,7 +105,10 @@ export class HubClient {
 
   #networkError(error: unknown, url: string): NetworkError {
     if (isLlamaError(error)) return error as NetworkError;
-    return new NetworkError('HUB_UNREACHABLE', `Cannot reach the hub at ${this.endpoint}: ${(error as Error).message}.`, {
+    // undici says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, …) is on its cause.
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (error as Error).message;
+    return new NetworkError('HUB_UNREACHABLE', `Cannot reach the hub at ${this.endpoint}: ${why}.`, {
       hint: 'Check the network connection and --endpoint / HF_ENDPOINT, or use --offline with a complete cache.',
       details: { host: new URL(url).host },
       cause: error,

@@ -6,6 +6,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 
 export interface Digests {
   sha256: string;
@@ -47,17 +48,18 @@ export class StreamingHasher {
 const READ_CHUNK = 4 * 1024 * 1024;
 
 /** Hash `length` bytes of an open file starting at `start` into `hasher` (used to re-hash a resumed prefix). */
-export async function hashRange(path: string, start: number, length: number, hasher: StreamingHasher): Promise<void> {
+export async function hashRange(path: string, start: number, length: number, hasher: StreamingHasher | WorkerHasher): Promise<void> {
   if (length <= 0) return;
   const handle = await open(path, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, length));
     let position = start;
     let left = length;
     while (left > 0) {
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, left), position);
+      // A fresh buffer per read: a WorkerHasher takes ownership of what it is given.
+      const buffer = Buffer.allocUnsafeSlow(Math.min(READ_CHUNK, left));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
       if (bytesRead === 0) throw new Error(`unexpected end of ${path} at byte ${position}`);
-      hasher.update(buffer.subarray(0, bytesRead));
+      await hasher.update(buffer.subarray(0, bytesRead));
       position += bytesRead;
       left -= bytesRead;
     }
@@ -78,4 +80,99 @@ export async function hashFile(path: string, options: { gitSha1?: boolean } = {}
   const hasher = new StreamingHasher(options.gitSha1 ? { gitSha1ForSize: size } : {});
   await hashRange(path, 0, size, hasher);
   return hasher.digest();
+}
+
+/**
+ * The same hashes computed on a worker thread, so hashing a big file runs beside the network and disk work of the
+ * main thread instead of competing with it (sha256 is the most expensive step per byte of a pull). Chunks are moved
+ * to the worker without a copy when they own their memory. Flow control: `update` resolves at once unless more than
+ * `maxInFlight` bytes wait in the worker, so memory stays bounded.
+ */
+
+// Runs in the worker (eval mode: CommonJS). Kept tiny and dependency-free.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const sha256 = createHash('sha256');
+const sha1 = workerData.gitSha1ForSize === undefined ? undefined : createHash('sha1');
+if (sha1) sha1.update('blob ' + workerData.gitSha1ForSize + '\\0');
+let size = 0;
+parentPort.on('message', (m) => {
+  if (m.type === 'data') {
+    const b = new Uint8Array(m.buf, m.offset, m.length);
+    sha256.update(b);
+    if (sha1) sha1.update(b);
+    size += m.length;
+    parentPort.postMessage({ type: 'ack', length: m.length });
+  } else if (m.type === 'digest') {
+    parentPort.postMessage({ type: 'digest', sha256: sha256.digest('hex'), gitSha1: sha1 ? sha1.digest('hex') : undefined, size });
+  }
+});
+`;
+
+export class WorkerHasher {
+  readonly #worker: Worker;
+  readonly #maxInFlight: number;
+  #inFlight = 0;
+  #size = 0;
+  #drained: (() => void) | undefined;
+  #result: ((d: Digests) => void) | undefined;
+  #failure: Error | undefined;
+
+  constructor(options: { gitSha1ForSize?: number; maxInFlight?: number } = {}) {
+    this.#maxInFlight = options.maxInFlight ?? 64 * 1024 * 1024;
+    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { gitSha1ForSize: options.gitSha1ForSize } });
+    this.#worker.on('message', (m: { type: string; length?: number; sha256?: string; gitSha1?: string; size?: number }) => {
+      if (m.type === 'ack') {
+        this.#inFlight -= m.length ?? 0;
+        if (this.#inFlight <= this.#maxInFlight / 2) this.#wake();
+      } else if (m.type === 'digest') {
+        const out: Digests = { sha256: m.sha256 ?? '', size: m.size ?? 0 };
+        if (m.gitSha1) out.gitSha1 = m.gitSha1;
+        this.#result?.(out);
+      }
+    });
+    this.#worker.on('error', (error) => {
+      this.#failure = error;
+      this.#wake();
+    });
+  }
+
+  #wake(): void {
+    const wake = this.#drained;
+    this.#drained = undefined;
+    wake?.();
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Hand bytes over in file order. Do not touch `chunk` afterwards: its memory may move to the worker. */
+  async update(chunk: Uint8Array): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    const owns = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
+    const data = owns ? chunk : new Uint8Array(chunk);
+    const buf = data.buffer as ArrayBuffer;
+    this.#inFlight += data.byteLength;
+    this.#size += data.byteLength;
+    this.#worker.postMessage({ type: 'data', buf, offset: 0, length: data.byteLength }, [buf]);
+    while (this.#inFlight > this.#maxInFlight && !this.#failure) await new Promise<void>((resolve) => (this.#drained = resolve));
+    if (this.#failure) throw this.#failure;
+  }
+
+  async digest(): Promise<Digests> {
+    if (this.#failure) throw this.#failure;
+    const result = new Promise<Digests>((resolve) => (this.#result = resolve));
+    this.#worker.postMessage({ type: 'digest' });
+    try {
+      return await result;
+    } finally {
+      await this.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#worker.terminate();
+  }
 }

@@ -26,7 +26,7 @@ import { dirname } from 'node:path';
 import { EnvironmentError, IntegrityError, LlamaError, NetworkError } from '../errors.ts';
 import { temporaryPathFor } from '../fs/atomic.ts';
 import { hubError } from '../hub/errors.ts';
-import { StreamingHasher, hashRange, type Digests } from '../integrity/hash.ts';
+import { StreamingHasher, WorkerHasher, hashRange, type Digests } from '../integrity/hash.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { redactSecrets } from '../redact.ts';
 import { bodyText, httpGet } from './http.ts';
@@ -39,6 +39,8 @@ const STATE_SAVE_INTERVAL_MS = 500;
 /** Below this size a file is not worth a resume record: it is fetched again from byte 0. */
 const RESUMABLE_MIN_SIZE = 1024 * 1024;
 const WRITE_BATCH = 1024 * 1024;
+/** From this size on, hashing runs on a worker thread beside the transfer (its start-up costs a few ms). */
+const WORKER_HASH_MIN_SIZE = 32 * 1024 * 1024;
 
 export interface TransferTarget {
   /** Path inside the repo, for messages. */
@@ -340,7 +342,8 @@ export class TransferEngine {
       this.#changed();
     };
 
-    const hasher = new StreamingHasher(target.expectedGitSha1 !== undefined ? { gitSha1ForSize: target.size } : {});
+    const hashOptions = target.expectedGitSha1 !== undefined ? { gitSha1ForSize: target.size } : {};
+    const hasher = target.size >= WORKER_HASH_MIN_SIZE ? new WorkerHasher(hashOptions) : new StreamingHasher(hashOptions);
     const hashing = (async () => {
       for (const p of pieces) {
         att.cursor = p.index;
@@ -357,8 +360,8 @@ export class TransferEngine {
           if (att.failure !== undefined) return;
           const chunk = p.queue.shift();
           if (chunk) {
-            hasher.update(chunk);
             hashed += chunk.length;
+            await hasher.update(chunk);
             continue;
           }
           await p.next();
@@ -413,12 +416,15 @@ export class TransferEngine {
       }
       this.#changed();
       // Keep the record for a resume when this attempt failed; after success it is deleted below.
-      if (att.failure !== undefined) await save(true);
+      if (att.failure !== undefined) {
+        await save(true);
+        if (hasher instanceof WorkerHasher) await hasher.close();
+      }
       await att.saving;
       await handle.close().catch(() => {});
     }
 
-    const digests = hasher.digest();
+    const digests = await hasher.digest();
     const bad =
       digests.size !== target.size ||
       (target.expectedSha256 !== undefined && digests.sha256 !== target.expectedSha256) ||
@@ -525,19 +531,20 @@ export class TransferEngine {
         let pendingBytes = 0;
         flush = async (): Promise<void> => {
           if (pendingBytes === 0) return;
-          const batch = pending;
+          // One buffer that owns its memory: one write, and the hash worker can take it without a copy.
+          const batch = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
           const bytes = pendingBytes;
           pending = [];
           pendingBytes = 0;
           try {
-            await att.handle.writev(batch, position);
+            await att.handle.write(batch, 0, bytes, position);
           } catch (error) {
             throw this.#fsError(error, target);
           }
           position += bytes;
           p.received += bytes;
           att.done += bytes;
-          for (const b of batch) p.push(b);
+          p.push(batch);
           onDone?.(att.done);
           void save(false);
         };

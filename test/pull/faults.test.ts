@@ -203,3 +203,22 @@ test('503 forever: exit 6 naming the status', async (t) => {
   assert.equal(error.exitCode, 6);
   assert.match(error.message, /config\.json: download failed after 5 tries \(HTTP 503\)/);
 });
+
+test('a file big enough to be hashed on a worker thread: truncated and flipped answers still end verified', async (t) => {
+  const big = pattern(33 * 1024 * 1024, 17);
+  const hub = await startHubServer();
+  t.after(() => hub.close());
+  await hub.addRepo({ id: 'org/large', files: { 'model.safetensors': big } });
+  hub.injectFault({ kind: 'truncate', afterBytes: 3_000_000, path: 'model.safetensors', routes: ['cdn'], times: 1 });
+  const dir = await tempDir(t);
+  const progress = collect();
+  const r = await pull({ repo: 'org/large', endpoint: hub.url, cacheDir: dir, lockfile: false, retry: FAST_RETRY, env: {}, pieceSize: 4 * 1024 * 1024, onProgress: progress.sink });
+  assert.equal(r.files[0]?.sha256, sha256(big));
+  assert.ok((await readFile(join(r.root, 'model.safetensors'))).equals(big));
+  // Corrupt every answer: the worker's hash catches it.
+  hub.injectFault({ kind: 'flip', offset: 20_000_000, path: 'model.safetensors' });
+  const other = await tempDir(t);
+  const error = await pull({ repo: 'org/large', endpoint: hub.url, cacheDir: other, lockfile: false, retry: FAST_RETRY, env: {}, pieceSize: 4 * 1024 * 1024 }).catch((e: unknown) => e);
+  assert.ok(error instanceof IntegrityError, String(error));
+  assert.ok(error.message.includes(sha256(big)));
+});
