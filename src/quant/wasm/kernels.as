@@ -14,11 +14,8 @@ const GROUP_MAX_EPS: f32 = 1e-15;
 // scratch
 const L: usize = memory.data(256);
 const LS: usize = memory.data(256);
-const LAUX: usize = memory.data(32);
-const W: usize = memory.data(32 * 4);
 const SCALES: usize = memory.data(16 * 4, 16);
 const MINS: usize = memory.data(16 * 4, 16);
-let theMin: f32 = 0;
 
 export function heapBase(): usize {
   return __heap_base;
@@ -73,137 +70,6 @@ function fromHalf(h: u32): f32 {
 
 @inline function getHalf(p: usize): f32 {
   return fromHalf(<u32>load<u16>(p));
-}
-
-function makeQkx2(n: i32, nmax: i32, x: usize, lo: i32, rmin: f32, rdelta: f32, nstep: i32, useMad: bool): f32 {
-  let min: f32 = load<f32>(x);
-  let max: f32 = min;
-  let sumW: f32 = load<f32>(W);
-  let sumX: f32 = sumW * min;
-  for (let i = 1; i < n; i++) {
-    const xi = load<f32>(x + (<usize>i << 2));
-    if (xi < min) min = xi;
-    if (xi > max) max = xi;
-    const wi = load<f32>(W + (<usize>i << 2));
-    sumW += wi;
-    sumX += wi * xi;
-  }
-  if (min > 0) min = 0;
-  if (max == min) {
-    for (let i = 0; i < n; i++) store<u8>(L + lo + i, 0);
-    theMin = -min;
-    return 0;
-  }
-  const nmaxF = <f32>nmax;
-  let iscale: f32 = nmaxF / (max - min);
-  let scale: f32 = <f32>1 / iscale;
-  let bestError: f32 = 0;
-  for (let i = 0; i < n; i++) {
-    const xi = load<f32>(x + (<usize>i << 2));
-    const l = clampI(nearestInt(iscale * (xi - min)), 0, nmax);
-    store<u8>(L + lo + i, <u8>l);
-    let diff: f32 = scale * <f32>l + min - xi;
-    diff = useMad ? Mathf.abs(diff) : diff * diff;
-    bestError += load<f32>(W + (<usize>i << 2)) * diff;
-  }
-  if (nstep < 1) {
-    theMin = -min;
-    return scale;
-  }
-  for (let is = 0; is <= nstep; is++) {
-    iscale = (rmin + rdelta * <f32>is + nmaxF) / (max - min);
-    let sumL: f32 = 0;
-    let sumL2: f32 = 0;
-    let sumXL: f32 = 0;
-    for (let i = 0; i < n; i++) {
-      const xi = load<f32>(x + (<usize>i << 2));
-      const l = clampI(nearestInt(iscale * (xi - min)), 0, nmax);
-      store<u8>(LAUX + i, <u8>l);
-      const lf = <f32>l;
-      const wl: f32 = load<f32>(W + (<usize>i << 2)) * lf;
-      sumL += wl;
-      sumL2 += wl * lf;
-      sumXL += wl * xi;
-    }
-    const D: f32 = sumW * sumL2 - sumL * sumL;
-    if (D > 0) {
-      let thisScale: f32 = (sumW * sumXL - sumX * sumL) / D;
-      let thisMin: f32 = (sumL2 * sumX - sumL * sumXL) / D;
-      if (thisMin > 0) {
-        thisMin = 0;
-        thisScale = sumXL / sumL2;
-      }
-      let mad: f32 = 0;
-      for (let i = 0; i < n; i++) {
-        let diff: f32 = thisScale * <f32>load<u8>(LAUX + i) + thisMin - load<f32>(x + (<usize>i << 2));
-        diff = useMad ? Mathf.abs(diff) : diff * diff;
-        mad += load<f32>(W + (<usize>i << 2)) * diff;
-      }
-      if (mad < bestError) {
-        for (let i = 0; i < n; i++) store<u8>(L + lo + i, load<u8>(LAUX + i));
-        bestError = mad;
-        scale = thisScale;
-        min = thisMin;
-      }
-    }
-  }
-  theMin = -min;
-  return scale;
-}
-
-function makeQxRmse1(n: i32, nmax: i32, x: usize, lo: i32): f32 {
-  let max: f32 = 0;
-  let amax: f32 = 0;
-  for (let i = 0; i < n; i++) {
-    const v = load<f32>(x + (<usize>i << 2));
-    const ax = Mathf.abs(v);
-    if (ax > amax) {
-      amax = ax;
-      max = v;
-    }
-  }
-  if (amax < GROUP_MAX_EPS) {
-    for (let i = 0; i < n; i++) store<i8>(LS + lo + i, 0);
-    return 0;
-  }
-  const nmaxF = <f32>nmax;
-  let iscale: f32 = -nmaxF / max;
-  let sumlx: f32 = 0;
-  let suml2: f32 = 0;
-  for (let i = 0; i < n; i++) {
-    const xi = load<f32>(x + (<usize>i << 2));
-    const l = clampI(nearestInt(iscale * xi), -nmax, nmax - 1);
-    store<i8>(LS + lo + i, <i8>(l + nmax));
-    const lf = <f32>l;
-    const w: f32 = xi * xi;
-    sumlx += w * xi * lf;
-    suml2 += w * lf * lf;
-  }
-  let scale: f32 = suml2 != 0 ? sumlx / suml2 : 0;
-  let best: f32 = scale * sumlx;
-  for (let is = -9; is <= 9; is++) {
-    if (is == 0) continue;
-    iscale = -(nmaxF + <f32>0.1 * <f32>is) / max;
-    sumlx = 0;
-    suml2 = 0;
-    for (let i = 0; i < n; i++) {
-      const xi = load<f32>(x + (<usize>i << 2));
-      const l = clampI(nearestInt(iscale * xi), -nmax, nmax - 1);
-      const lf = <f32>l;
-      const w: f32 = xi * xi;
-      sumlx += w * xi * lf;
-      suml2 += w * lf * lf;
-    }
-    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-      for (let i = 0; i < n; i++) {
-        const l = clampI(nearestInt(iscale * load<f32>(x + (<usize>i << 2))), -nmax, nmax - 1);
-        store<i8>(LS + lo + i, <i8>(nmax + l));
-      }
-      scale = sumlx / suml2;
-      best = scale * sumlx;
-    }
-  }
-  return scale;
 }
 
 function makeQ3(n: i32, nmax: i32, x: usize, lo: i32): f32 {
