@@ -13,21 +13,17 @@
  * - the end of archive is two zero blocks, without padding to a record size.
  * The output is written to a temporary name beside the target and renamed into place when complete.
  */
-import { createHash, type Hash } from 'node:crypto';
 import { chmod, mkdir, open, rename, rm, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Header, Pax } from 'tar';
-import { IntegrityError } from '../errors.ts';
 import { temporaryPathFor } from '../fs/atomic.ts';
+import { CopyPipeline, sha256Of } from './pipeline.ts';
 
 /**
  * Default package epoch when SOURCE_DATE_EPOCH is not set: 1985-10-26T08:15:00Z, the date npm pack uses
  * (npm/pacote lib/util/tar-create-options.js: tools such as zip are confounded by files dated at epoch 0).
  */
 export const DEFAULT_EPOCH_SECONDS = 499_162_500;
-
-/** Chunk size for streaming file contents: large enough for throughput, small enough to keep memory flat. */
-export const COPY_CHUNK = 1024 * 1024;
 
 export const FILE_MODE = 0o644;
 export const EXEC_MODE = 0o755;
@@ -61,47 +57,6 @@ export interface SinkResult {
   size?: number;
 }
 
-/** Streaming copy: read `source` in chunks into `write`, hashing each chunk once. Two buffers let the next read
- * run while the current chunk is hashed and written. */
-async function streamFile(
-  source: string,
-  expectedSize: number,
-  write: (chunk: Uint8Array) => Promise<void>,
-  onBytes?: (done: number) => void,
-): Promise<string> {
-  const handle = await open(source, 'r');
-  try {
-    const hash = createHash('sha256');
-    const buffers = [Buffer.allocUnsafe(COPY_CHUNK), Buffer.allocUnsafe(COPY_CHUNK)];
-    let position = 0;
-    let which = 0;
-    let pending = handle.read(buffers[0]!, 0, COPY_CHUNK, 0);
-    for (;;) {
-      const { bytesRead } = await pending;
-      if (bytesRead === 0) break;
-      const chunk = buffers[which]!.subarray(0, bytesRead);
-      position += bytesRead;
-      if (position > expectedSize) break;
-      which ^= 1;
-      pending = handle.read(buffers[which]!, 0, COPY_CHUNK, position);
-      hash.update(chunk);
-      await write(chunk);
-      onBytes?.(position);
-    }
-    // Let an in-flight read settle before the handle closes.
-    await pending.catch(() => undefined);
-    if (position !== expectedSize) {
-      throw new IntegrityError('PACKAGE_INPUT_CHANGED', `${source} changed while it was being packaged (expected ${expectedSize} bytes, read ${position}${position > expectedSize ? ' or more' : ''}).`, {
-        hint: 'Wait until whatever writes that file has finished, then run llama package again.',
-        details: { file: source, expectedSize, read: position },
-      });
-    }
-    return hash.digest('hex');
-  } finally {
-    await handle.close();
-  }
-}
-
 const ZERO_BLOCK = Buffer.alloc(512);
 
 /** A reproducible tar archive written to `target` (via a temporary file), entries under `root/`. */
@@ -110,7 +65,7 @@ export class TarSink implements PackageSink {
   readonly root: string;
   readonly #mtime: Date;
   readonly #tmp: string;
-  readonly #archiveHash: Hash = createHash('sha256');
+  readonly #pipeline = new CopyPipeline({ archiveHash: true });
   #handle: FileHandle | undefined;
   #size = 0;
   // Small writes (headers, padding) are coalesced here and flushed before each large chunk.
@@ -146,16 +101,20 @@ export class TarSink implements PackageSink {
   }
 
   async #write(data: Uint8Array): Promise<void> {
-    const handle = this.#handle;
-    if (!handle) throw new Error('tar sink is closed');
-    this.#archiveHash.update(data);
-    let offset = 0;
-    while (offset < data.byteLength) {
-      const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset, this.#size + offset);
-      offset += bytesWritten;
-    }
+    this.#pipeline.archiveBytes(data);
+    await this.#writeAt(data, this.#size);
     this.#size += data.byteLength;
   }
+
+  #writeAt = async (data: Uint8Array, position: number): Promise<void> => {
+    const handle = this.#handle;
+    if (!handle) throw new Error('tar sink is closed');
+    let offset = 0;
+    while (offset < data.byteLength) {
+      const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset, position + offset);
+      offset += bytesWritten;
+    }
+  };
 
   #header(path: string, type: 'File' | 'Directory', size: number, mode: number): void {
     const fields = {
@@ -191,7 +150,8 @@ export class TarSink implements PackageSink {
   async addFile(path: string, source: string, options: { mode: number; expectedSize: number; onBytes?: (done: number) => void }): Promise<EntryDigest> {
     this.#header(`${this.root}/${path}`, 'File', options.expectedSize, options.mode);
     await this.#flush();
-    const sha256 = await streamFile(source, options.expectedSize, (chunk) => this.#write(chunk), options.onBytes);
+    const sha256 = await this.#pipeline.copyFile(source, options.expectedSize, this.#writeAt, this.#size, options.onBytes);
+    this.#size += options.expectedSize;
     this.#pad(options.expectedSize);
     return { path, size: options.expectedSize, sha256, mode: options.mode };
   }
@@ -201,8 +161,8 @@ export class TarSink implements PackageSink {
     this.#header(`${this.root}/${path}`, 'File', data.byteLength, mode);
     this.#queue(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     this.#pad(data.byteLength);
-    if (this.#pendingBytes >= COPY_CHUNK) await this.#flush();
-    return { path, size: data.byteLength, sha256: createHash('sha256').update(data).digest('hex'), mode };
+    if (this.#pendingBytes >= 1024 * 1024) await this.#flush();
+    return { path, size: data.byteLength, sha256: sha256Of(data), mode };
   }
 
   #pad(size: number): void {
@@ -217,6 +177,9 @@ export class TarSink implements PackageSink {
     this.#queue(ZERO_BLOCK);
     this.#queue(ZERO_BLOCK);
     await this.#flush();
+    await this.#pipeline.drain();
+    const sha256 = await this.#pipeline.archiveDigest();
+    await this.#pipeline.close();
     await handle.truncate(this.#size);
     await handle.sync();
     await handle.close();
@@ -224,10 +187,11 @@ export class TarSink implements PackageSink {
     // The umask must not decide who can read a release artifact.
     await chmod(this.#tmp, FILE_MODE);
     await rename(this.#tmp, this.target);
-    return { path: this.target, sha256: this.#archiveHash.digest('hex'), size: this.#size };
+    return { path: this.target, sha256, size: this.#size };
   }
 
   async abort(): Promise<void> {
+    await this.#pipeline.close();
     const handle = this.#handle;
     this.#handle = undefined;
     await handle?.close().catch(() => undefined);
@@ -241,6 +205,7 @@ export class DirectorySink implements PackageSink {
   readonly #tmp: string;
   readonly #mtime: Date;
   readonly #directories: string[] = [];
+  readonly #pipeline = new CopyPipeline({ archiveHash: false });
 
   private constructor(target: string, tmp: string, epochSeconds: number) {
     this.target = target;
@@ -273,17 +238,17 @@ export class DirectorySink implements PackageSink {
     const out = await open(file, 'wx');
     let sha256: string;
     try {
-      let position = 0;
-      sha256 = await streamFile(source, options.expectedSize, async (chunk) => {
+      sha256 = await this.#pipeline.copyFile(source, options.expectedSize, async (chunk, position) => {
         let offset = 0;
         while (offset < chunk.byteLength) {
           const { bytesWritten } = await out.write(chunk, offset, chunk.byteLength - offset, position + offset);
           offset += bytesWritten;
         }
-        position += chunk.byteLength;
-      }, options.onBytes);
+      }, 0, options.onBytes);
+      await this.#pipeline.drain();
       await out.sync();
     } finally {
+      await this.#pipeline.drain().catch(() => undefined);
       await out.close();
     }
     await this.#finishFile(path, options.mode);
@@ -302,10 +267,11 @@ export class DirectorySink implements PackageSink {
       await out.close();
     }
     await this.#finishFile(path, mode);
-    return { path, size: data.byteLength, sha256: createHash('sha256').update(data).digest('hex'), mode };
+    return { path, size: data.byteLength, sha256: sha256Of(data), mode };
   }
 
   async commit(): Promise<SinkResult> {
+    await this.#pipeline.close();
     // Deepest first, so setting a directory's mtime is not undone by work inside it.
     for (const dir of [...this.#directories].sort((a, b) => b.length - a.length)) {
       await chmod(join(this.#tmp, dir), DIR_MODE);
@@ -318,6 +284,7 @@ export class DirectorySink implements PackageSink {
   }
 
   async abort(): Promise<void> {
+    await this.#pipeline.close();
     await rm(this.#tmp, { recursive: true, force: true });
   }
 }

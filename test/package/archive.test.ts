@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DirectorySink, TarSink } from '../../src/package/archive.ts';
+import { SLOT_BYTES, SLOTS } from '../../src/package/pipeline.ts';
 import { IntegrityError } from '../../src/errors.ts';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -82,6 +83,38 @@ describe('TarSink', () => {
     assert.equal(match[2], `p/${long}`);
     const listing = execFileSync('tar', ['-tf', target], { encoding: 'utf8' });
     assert.equal(listing, `p/${long}\n`);
+  });
+
+  it('streams files larger than the whole slot pool, reusing slots, with both digests right', async () => {
+    // More bytes than SLOTS × SLOT_BYTES, and not a multiple of the slot size.
+    const size = SLOTS * SLOT_BYTES * 2 + 12_345;
+    const data = Buffer.allocUnsafe(size);
+    for (let i = 0; i < size; i++) data[i] = ((i * 2654435761) >>> 13) & 0xff;
+    const sources = [join(dir, 'big-a.bin'), join(dir, 'big-b.bin')];
+    await writeFile(sources[0]!, data);
+    await writeFile(sources[1]!, data.subarray(7));
+    const target = join(dir, 'big.tar');
+    const sink = await TarSink.create(target, { root: 'big', epochSeconds: 0 });
+    const a = await sink.addFile('a.bin', sources[0]!, { mode: 0o644, expectedSize: size });
+    const b = await sink.addFile('b.bin', sources[1]!, { mode: 0o644, expectedSize: size - 7 });
+    const result = await sink.commit();
+    assert.equal(a.sha256, sha256(data));
+    assert.equal(b.sha256, sha256(data.subarray(7)));
+    const archive = await readFile(target);
+    assert.equal(result.sha256, sha256(archive));
+    // Contents sit where the headers say: right after the first header, and after the second one.
+    assert.ok(archive.subarray(512, 512 + size).equals(data));
+    const second = 512 + Math.ceil(size / 512) * 512 + 512;
+    assert.ok(archive.subarray(second, second + size - 7).equals(data.subarray(7)));
+  });
+
+  it('notices a file that grew since it was staged', async () => {
+    const source = join(dir, 'grows.bin');
+    await writeFile(source, Buffer.alloc(SLOT_BYTES + 10, 2));
+    const sink = await TarSink.create(join(dir, 'grow', 'x.tar'), { root: 'x', epochSeconds: 0 });
+    await assert.rejects(sink.addFile('grows.bin', source, { mode: 0o644, expectedSize: SLOT_BYTES + 5 }), { code: 'PACKAGE_INPUT_CHANGED' });
+    await sink.abort();
+    assert.deepEqual(await readdir(join(dir, 'grow')), []);
   });
 
   it('fails and leaves nothing behind when a file changes size while it is archived', async () => {
