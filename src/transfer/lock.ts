@@ -3,9 +3,16 @@
  * cache take one lock per blob, so one downloads while the other waits and then finds the blob in place. A lock whose
  * owner is gone (kill -9) is taken over. (Same place as huggingface_hub's locks: `<cache>/.locks/<repo folder>/`.)
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { sleep } from './retry.ts';
+
+/**
+ * Locks this process holds, by their nonce. A pid alone cannot tell "held by me" from "left by an earlier process that
+ * had my pid" (containers often give a re-run the same small pid), so each lock file carries a random nonce too.
+ */
+const heldNonces = new Set<string>();
 
 function alive(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
@@ -31,29 +38,36 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   let told = false;
   for (;;) {
     options.signal?.throwIfAborted();
+    const nonce = randomBytes(8).toString('hex');
     try {
       const handle = await open(path, 'wx');
       try {
-        await handle.writeFile(`${process.pid}\n`);
+        await handle.writeFile(`${process.pid} ${nonce}\n`);
       } finally {
         await handle.close();
       }
+      heldNonces.add(nonce);
       let released = false;
       return async () => {
         if (released) return;
         released = true;
+        heldNonces.delete(nonce);
         await rm(path, { force: true });
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-    if (owner === process.pid) {
-      // held by this process for the same blob (two paths with one content): wait for the other task
-    } else if (!alive(owner)) {
-      // The owner died; an empty file may be a lock being written right now, so give it one more poll first.
+    const [pidText, ownerNonce] = (await readFile(path, 'utf8').catch(() => '')).trim().split(' ');
+    const owner = Number(pidText);
+    if (ownerNonce !== undefined && heldNonces.has(ownerNonce)) {
+      // held by another task of this process (two paths with one content): wait for it
+    } else if (owner === process.pid || !alive(owner)) {
+      // The owner died (or it is a dead earlier process that had our pid). Remove the lock only if it still holds
+      // what we read, to narrow the window in which two processes both take over. An empty file may be a lock being
+      // written right now, so it gets one more poll first (below).
       if (owner > 0) {
-        await rm(path, { force: true });
+        const now = (await readFile(path, 'utf8').catch(() => '')).trim();
+        if (now === `${pidText ?? ''}${ownerNonce === undefined ? '' : ` ${ownerNonce}`}`) await rm(path, { force: true });
         continue;
       }
     } else if (!told) {
@@ -61,9 +75,9 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       options.onWait?.(owner);
     }
     await sleep(options.pollMs ?? 200, options.signal);
-    if (owner === 0) {
-      const again = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (again === 0) await rm(path, { force: true });
+    if (!(owner > 0)) {
+      const again = Number((await readFile(path, 'utf8').catch(() => '')).trim().split(' ')[0]);
+      if (!(again > 0)) await rm(path, { force: true });
     }
   }
 }

@@ -382,3 +382,15 @@ test('two pulls of the same repo into one cache at once: both succeed, each blob
   const leftovers = (await readdir(join(dir, 'cache', 'models--org--model', 'blobs'))).filter((n) => !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(n));
   assert.deepEqual(leftovers, []);
 });
+
+test('a lock left by a killed process is taken over, even when that process had our pid (containers)', async (t) => {
+  const hub = await hubWith(t);
+  const dir = await tempDir(t);
+  const locks = join(dir, 'cache', '.locks', 'models--org--model');
+  await mkdir(locks, { recursive: true });
+  await writeFile(join(locks, `${sha256(WEIGHTS)}.lock`), `${process.pid} 0123456789abcdef\n`);
+  await writeFile(join(locks, `${hub.file('org/model', 'config.json').gitOid}.lock`), '999999999 fedcba9876543210\n');
+  const r = await pull(opts(hub, dir, { lockfile: false, paths: ['config.json', 'model.safetensors'] }));
+  assert.deepEqual(r.files.map((f) => f.status), ['downloaded', 'downloaded']);
+  assert.deepEqual(await readdir(locks), [], 'locks released');
+});
