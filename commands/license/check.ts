@@ -56,7 +56,7 @@ export default class LicenseCheck extends LlamaCommand {
     });
     if (!this.jsonEnabled()) {
       const artifactUri = loaded.filepath ? relative(process.cwd(), loaded.filepath).split('\\').join('/') : undefined;
-      process.stdout.write(renderReport(report, flags.format as ReportFormat, artifactUri ? { artifactUri } : {}));
+      process.stdout.write(renderReport(report, flags.format as ReportFormat, { baseDir: process.cwd(), ...(artifactUri ? { artifactUri } : {}) }));
     }
     if (report.blocking) {
       throw new ComplianceError('LICENSE_BLOCKING', `${report.counts.blocking} blocking license finding${report.counts.blocking === 1 ? '' : 's'} (${[...new Set(report.findings.filter((f) => f.severity === 'blocking' && !f.waived).map((f) => f.id))].join(', ')}).`, {

@@ -61,6 +61,8 @@ export interface Finding {
   citation: string;
   /** The lineage entry (repo id or path) the finding is about, when it is about one. */
   subject?: string;
+  /** The file the finding is about (a LICENSE, NOTICE or docs file), when it is about one. */
+  file?: string;
   message: string;
   why: string;
   fix: string;
@@ -299,6 +301,7 @@ function shippedFiles(shipped: NonNullable<Lineage['derivative']>, licenses: Rea
     const entry = getLicense(line.license);
     drafts.push({
       id: 'notice-file', severity: 'blocking', license: line.license, section: line.section, subject: shipped.dir,
+      ...(shipped.notice ? { file: shipped.notice.file } : {}),
       message: shipped.notice ? `${shipped.notice.file} does not contain the exact sentence “${line.sentence}”.` : `${shipped.dir} has no NOTICE file; it must contain “${line.sentence}”.`,
       why: `${entry?.short ?? line.license} ${line.section} prescribes this attribution notice, word for word, in a “Notice” text file distributed with the copies.`,
       fix: 'Write the NOTICE with `llama license notice > NOTICE` (or let `llama package` emit it).',
@@ -315,7 +318,7 @@ function textFinding(entry: LicenseEntry | undefined, subject: string, file: str
       ? `${file} is the ${id.licenseName}, not the ${entry?.name ?? 'license the lineage names'}.`
       : `${file} matches no catalog license text (best similarity ${(id.similarity * 100).toFixed(1)}%).`;
   return {
-    id: 'license-text', severity: 'blocking', license: entry?.id ?? id.license, section: null, subject,
+    id: 'license-text', severity: 'blocking', license: entry?.id ?? id.license, section: null, subject, file,
     message: what,
     why: 'The license requires a copy of the agreement itself; an edited or different text misstates the terms recipients get.',
     fix: 'Replace the file with the unmodified upstream text (`llama package` emits the verbatim copy), or correct the model card if it names the wrong license.',

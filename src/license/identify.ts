@@ -3,7 +3,7 @@
  * formatting variant matches, a changed word does not); otherwise the nearest entry by 5-word-shingle similarity is
  * reported with the words that differ, which is how a tampered or edited copy shows up.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { CATALOG, type LicenseEntry, type LicenseTextFile } from './catalog.ts';
 import { fingerprintOfWords, minhash, minhashSimilarity, normalizedWords, similarity, wordDifference } from './normalize.ts';
 import { templatesRoot } from './texts.ts';
@@ -24,6 +24,9 @@ export interface Identification {
   /** For `similar`: where the words first differ from the nearest catalog text. */
   difference?: { index: number; expected: string; actual: string };
 }
+
+/** The largest file identifyFile reads (the longest catalog text is about 14 kB). */
+export const MAX_TEXT_BYTES = 4 * 1024 * 1024;
 
 /** Below this, a text is said to match no catalog license. */
 export const SIMILARITY_FLOOR = 0.5;
@@ -83,8 +86,17 @@ export async function identifyText(text: string, catalog: readonly LicenseEntry[
 export async function identifyFile(path: string, catalog?: readonly LicenseEntry[]): Promise<Identification> {
   let text: string;
   try {
+    // License texts are kilobytes; refuse to load a weights file given by mistake.
+    const { size } = await stat(path);
+    if (size > MAX_TEXT_BYTES) {
+      throw new UsageError('LICENSE_FILE_TOO_LARGE', `${path} is ${size} bytes, too large to be a license text.`, {
+        hint: 'Give the LICENSE / USE_POLICY file itself, not a model file.',
+        details: { file: path, size },
+      });
+    }
     text = await readFile(path, 'utf8');
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError('LICENSE_FILE_UNREADABLE', `Cannot read ${path}: ${(error as Error).message}.`, {
       hint: 'Give the path of a license text file.',
       details: { file: path },

@@ -31,7 +31,7 @@ export {
   type Via,
 } from './catalog.ts';
 export { fingerprint, normalizeText, normalizedWords, sha256Hex, similarity } from './normalize.ts';
-export { identifyFile, identifyText, SIMILARITY_FLOOR, type Identification } from './identify.ts';
+export { identifyFile, identifyText, MAX_TEXT_BYTES, SIMILARITY_FLOOR, type Identification } from './identify.ts';
 export { assertEmittable, hasEmittableText, readLicenseTexts, templatesRoot, type VerbatimText } from './texts.ts';
 export { cardMetadataFromObject, parseModelCard, type CardMetadata } from './card.ts';
 export {

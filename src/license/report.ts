@@ -3,6 +3,8 @@
  * scanning UIs. Waived findings stay visible everywhere: in SARIF as results with an external suppression carrying
  * the reason (SARIF 2.1.0 §3.27.23 `suppressions`), so a viewer shows them as suppressed, not absent.
  */
+import { isAbsolute, relative, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { FINDING_IDS, FINDING_RULES, type Finding, type LicenseReport } from './checks.ts';
 import type { Lineage, LineageNode } from './lineage.ts';
 import { getLicense } from './catalog.ts';
@@ -70,9 +72,20 @@ export function renderJson(report: LicenseReport): string {
 }
 
 export interface SarifOptions {
-  /** The artifact findings point at (the configuration file, relative to the repository root). */
+  /** The artifact findings point at when they name no file of their own (the configuration file, relative). */
   artifactUri?: string;
+  /** Files named by findings are given relative to this directory (default: absolute file: URIs). */
+  baseDir?: string;
   toolVersion?: string;
+}
+
+/** A SARIF artifact URI: relative with forward slashes under baseDir, else an absolute file: URI. */
+function artifactUri(file: string, baseDir: string | undefined): string {
+  if (baseDir !== undefined) {
+    const rel = relative(baseDir, file);
+    if (!rel.startsWith('..') && !isAbsolute(rel)) return rel.split(sep).join('/');
+  }
+  return pathToFileURL(file).href;
 }
 
 export function toSarif(report: LicenseReport, options: SarifOptions = {}): Record<string, unknown> {
@@ -92,7 +105,8 @@ export function toSarif(report: LicenseReport, options: SarifOptions = {}): Reco
       partialFingerprints: { findingKey: f.key },
       properties: { citation: f.citation, license: f.license, section: f.section, subject: f.subject ?? null, severity: f.severity },
     };
-    if (options.artifactUri) result.locations = [{ physicalLocation: { artifactLocation: { uri: options.artifactUri } } }];
+    const uri = f.file !== undefined ? artifactUri(f.file, options.baseDir) : options.artifactUri;
+    if (uri) result.locations = [{ physicalLocation: { artifactLocation: { uri } } }];
     if (f.waived) result.suppressions = [{ kind: 'external', status: 'accepted', justification: f.waived.reason }];
     return result;
   });

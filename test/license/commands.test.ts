@@ -77,6 +77,9 @@ test('license check DIR: the derivative checkpoint\'s own LICENSE is checked; a 
   const r = await runCli(['license', 'check', 'out'], { cwd: dir, env: ENV });
   assert.equal(r.code, 3);
   assert.match(r.stdout, /\[BLOCKING\] license-text/);
+  const sarif = await runCli(['license', 'check', 'out', '--format', 'sarif'], { cwd: dir, env: ENV });
+  const results = (JSON.parse(sarif.stdout) as { runs: Array<{ results: Array<{ ruleId: string; locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }> }> }).runs[0]!.results;
+  assert.equal(results.find((x) => x.ruleId === 'license-text')!.locations[0]!.physicalLocation.artifactLocation.uri, 'out/LICENSE.txt', 'the finding points at the file, relative');
   await writeFile(join(dir, '.llamarc.yaml'), stringify({ ...GOOD, docs: 'MISSING.md' }));
   const missing = await runCli(['license', 'check'], { cwd: dir, env: ENV });
   assert.equal(missing.code, 2);

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CATALOG } from '../../src/license/catalog.ts';
-import { identifyText } from '../../src/license/identify.ts';
+import { identifyFile, identifyText, MAX_TEXT_BYTES } from '../../src/license/identify.ts';
+import { LlamaError } from '../../src/errors.ts';
 import { sha256Hex } from '../../src/license/normalize.ts';
 import { template } from './helpers.ts';
 
@@ -115,4 +116,19 @@ test('permissive licenses by their key phrases; unrelated text matches nothing',
   assert.equal(none.match, 'none');
   assert.equal(none.license, null);
   assert.ok(none.similarity < 0.5);
+});
+
+test('identifyFile: a missing file and a file far too large to be a license are usage errors', async (t) => {
+  const { mkdtemp, rm, truncate, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'llama-identify-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await assert.rejects(identifyFile(join(dir, 'missing')), (e: unknown) => e instanceof LlamaError && e.code === 'LICENSE_FILE_UNREADABLE' && e.exitCode === 2);
+  const big = join(dir, 'model.bin');
+  await writeFile(big, '');
+  await truncate(big, MAX_TEXT_BYTES + 1);
+  await assert.rejects(identifyFile(big), (e: unknown) => e instanceof LlamaError && e.code === 'LICENSE_FILE_TOO_LARGE');
+  const license = join(dir, 'LICENSE');
+  await writeFile(license, await template('deepseek'));
+  assert.equal((await identifyFile(license)).license, 'deepseek');
 });
