@@ -19,6 +19,8 @@ export const GGUF_DEFAULT_ALIGNMENT = 32;
 /** ggml.h GGML_MAX_DIMS / GGML_MAX_NAME. */
 const MAX_DIMS = 4;
 const MAX_NAME = 64;
+/** ignoreBOM: a token may be U+FEFF itself; the default decoder would drop it. */
+const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** gguf_type ids (gguf.h). */
 export const GgufValueType = {
@@ -234,7 +236,7 @@ class MetaCursor {
 
   async string(): Promise<string> {
     const n = await this.count('string length', this.size);
-    return new TextDecoder().decode(await this.bytes(n));
+    return UTF8.decode(await this.bytes(n));
   }
 
   async scalar(type: number): Promise<number | bigint | boolean> {

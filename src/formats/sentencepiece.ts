@@ -70,7 +70,7 @@ class ProtoReader {
 export function parseSentencePieceModel(bytes: Uint8Array, file = 'tokenizer.model'): SentencePiece[] {
   const reader = new ProtoReader(bytes, file);
   const pieces: SentencePiece[] = [];
-  const decoder = new TextDecoder();
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true }); // a piece may be U+FEFF itself
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   while (reader.pos < reader.end) {
     const tag = reader.varint();
