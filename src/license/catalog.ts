@@ -120,7 +120,8 @@ export interface LicenseEntry {
   hfLicenseNames: readonly string[];
   /** SPDX id (permissive only) or a LicenseRef (ScanCode's where it exists, else ours). */
   spdx: string;
-  date: string;
+  /** YYYY-MM-DD as printed in the text; null when the text carries no date (MIT). */
+  date: string | null;
   dateKind: 'release' | 'effective' | 'version' | 'last-modified';
   licensor: string;
   /** false: non-commercial / research only. */
@@ -545,6 +546,7 @@ export const CATALOG: readonly LicenseEntry[] = [
     hfIds: ['apache-2.0'],
     hfLicenseNames: ['apache-2.0', 'apache2', 'apache-2'],
     spdx: 'Apache-2.0',
+    // "Version 2.0, January 2004" (no day printed).
     date: '2004-01-01',
     dateKind: 'version',
     licensor: 'the copyright holders of the base model',
@@ -570,7 +572,7 @@ export const CATALOG: readonly LicenseEntry[] = [
     hfIds: ['mit'],
     hfLicenseNames: ['mit'],
     spdx: 'MIT',
-    date: '1988-01-01',
+    date: null,
     dateKind: 'version',
     licensor: 'the copyright holders of the base model',
     commercialUse: true,

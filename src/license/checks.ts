@@ -81,7 +81,7 @@ export interface LicenseSummary {
   name: string;
   spdx: string;
   via: Via;
-  date: string;
+  date: string | null;
   dateKind: LicenseEntry['dateKind'];
 }
 
@@ -344,6 +344,13 @@ function monthOf(date: Date): string {
   return `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
+/** The date a release-month threshold is measured against (the catalog gives every such entry one). */
+function anchorOf(entry: LicenseEntry, rule: NonNullable<LicenseEntry['users']>): string {
+  const anchor = rule.anchorDate ?? entry.date;
+  if (anchor === null) throw new Error(`catalog: ${entry.id} has a release-month user threshold but no date`);
+  return anchor;
+}
+
 function userThreshold(entry: LicenseEntry, licensee: NonNullable<CheckConfig['licensee']>, now: Date, subject: string | undefined): Draft[] {
   const rule = entry.users;
   if (!rule) return [];
@@ -353,7 +360,7 @@ function userThreshold(entry: LicenseEntry, licensee: NonNullable<CheckConfig['l
   let month: string;
   let figure: number | undefined;
   if (rule.measure === 'release-month') {
-    month = previousMonth(rule.anchorDate ?? entry.date);
+    month = previousMonth(anchorOf(entry, rule));
     figure = usersFor(mau, month);
   } else {
     // An ongoing test: the current calendar month, else the last completed one.
@@ -364,7 +371,7 @@ function userThreshold(entry: LicenseEntry, licensee: NonNullable<CheckConfig['l
   }
   const dateWord = entry.dateKind === 'effective' ? 'effective date' : 'release date';
   const when = rule.measure === 'release-month'
-    ? `in ${month}, the calendar month before the ${entry.short} ${dateWord} (${rule.anchorDate ?? entry.date})`
+    ? `in ${month}, the calendar month before the ${entry.short} ${dateWord} (${anchorOf(entry, rule)})`
     : `in ${month} (the test is ongoing)`;
   if (figure === undefined) {
     return [{
@@ -498,7 +505,7 @@ function obligationsOf(entry: LicenseEntry, via: Via): Obligation[] {
   if (entry.usePolicy && reaches) add(entry.family === 'llama' ? '§1.b.iv' : entry.flowDown.useRestrictions ?? 'use policy', `Comply with the ${entry.usePolicy.name} (${entry.usePolicy.url}).`);
   if (entry.flowDown.useRestrictions && reaches) add(entry.flowDown.useRestrictions, 'Include the use restrictions as an enforceable provision in your terms and tell recipients they apply.');
   if (entry.flowDown.modifiedFiles && reaches) add(entry.flowDown.modifiedFiles, 'Make modified files carry prominent notices that you changed them.');
-  if (entry.users) add(entry.users.section, `Request a license from ${entry.licensor} if monthly active users exceed ${entry.users.threshold.toLocaleString('en-US')}${entry.users.measure === 'release-month' ? ` in ${previousMonth(entry.users.anchorDate ?? entry.date)}` : ''}.`);
+  if (entry.users) add(entry.users.section, `Request a license from ${entry.licensor} if monthly active users exceed ${entry.users.threshold.toLocaleString('en-US')}${entry.users.measure === 'release-month' ? ` in ${previousMonth(anchorOf(entry, entry.users))}` : ''}.`);
   return out;
 }
 

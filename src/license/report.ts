@@ -55,7 +55,7 @@ export function renderText(report: LicenseReport): string {
   out.push(...(tree.length > 0 ? tree : ['  (no base models configured)']));
   out.push('', 'Licenses:');
   if (report.licenses.length === 0) out.push('  (none determined)');
-  for (const l of report.licenses) out.push(`  ${l.name} (${l.spdx}; ${l.dateKind} date ${l.date}; ${l.via === 'outputs' ? 'outputs only' : 'weights'})`);
+  for (const l of report.licenses) out.push(`  ${l.name} (${l.spdx}; ${l.date ? `${l.dateKind} date ${l.date}; ` : ''}${l.via === 'outputs' ? 'outputs only' : 'weights'})`);
   out.push('', 'Obligations:');
   if (report.obligations.length === 0) out.push('  (none)');
   for (const o of report.obligations) out.push(`  - ${o.text} [${o.citation}]`);
