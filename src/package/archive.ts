@@ -1,7 +1,8 @@
 /**
  * The two package sinks: a reproducible tar file and a plain directory. Both take entries one at a time in the
- * order the caller chooses (the caller sorts), stream file contents in bounded chunks, and hash every byte once,
- * while it is copied: the per-file sha256 for the manifest and, for the tar, the sha256 of the archive itself.
+ * order the caller chooses (the caller sorts) and stream file contents through ./pipeline.ts, which reads every byte
+ * once, with bounded memory, and hashes it on the way: the per-file sha256 for the manifest and, for the tar, the
+ * sha256 of the archive itself.
  *
  * Reproducibility of the tar (../shared/research/distribution.md §A3.2, GNU tar manual §8.4 "Making tar Archives
  * More Reproducible", ModelPack spec § Reproducibility):

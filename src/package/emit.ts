@@ -68,19 +68,6 @@ export function licenseFiles(licenses: readonly PackageLicense[]): EmittedFile[]
   return out;
 }
 
-/**
- * NOTICE: one exact sentence per license version, in lineage order, then the user's own attribution after a blank
- * line. Used when the license engine does not render the file itself.
- */
-export function composeNotice(sentences: readonly string[], attribution?: string): string {
-  const unique = [...new Set(sentences.map((s) => s.trim()).filter((s) => s.length > 0))];
-  const parts: string[] = [];
-  if (unique.length > 0) parts.push(unique.join('\n'));
-  const own = attribution?.replace(/\s+$/, '');
-  if (own) parts.push(own);
-  return parts.length === 0 ? '' : `${parts.join('\n\n')}\n`;
-}
-
 /** The Hub's own relation values (hub-docs model-cards.md); others are left for the Hub to infer. */
 const HUB_RELATIONS = new Set(['adapter', 'merge', 'quantized', 'finetune']);
 

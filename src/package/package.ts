@@ -8,10 +8,11 @@
  * that record them can only be written after. The order is fixed, so the archive is still reproducible.
  */
 import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
-import { ComplianceError } from '../errors.ts';
+import { ComplianceError, UsageError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic.ts';
 import { noProgress, type ProgressSink } from '../progress/events.ts';
 import { DEFAULT_EPOCH_SECONDS, DirectorySink, TarSink, type EntryDigest, type PackageSink } from './archive.ts';
@@ -22,8 +23,6 @@ import { assertNoToken } from './safety.ts';
 import { compareBytes, stageInputs, type PackageInput, type StagePlan } from './stage.ts';
 import type { LicensePlan, PackageFinding, Relation } from './types.ts';
 import { checkName, chooseVersion, packageBase, sourceDateEpoch, type BumpKind, type VersionChoice } from './version.ts';
-import { UsageError } from '../errors.ts';
-import { stat } from 'node:fs/promises';
 
 export type PackageFormat = 'tar' | 'dir';
 
