@@ -1,0 +1,45 @@
+/**
+ * `llama quantize` through the built CLI (npm test builds first): output, --json, and the exit codes CI depends on.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { readGguf } from '../../src/formats/gguf.ts';
+import { runCli } from '../support/cli.ts';
+
+const INPUT = join(import.meta.dirname, 'fixtures', 'golden-f32.gguf');
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'llama-quantize-cli-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('quantizes a GGUF, default output name in the working directory, --json result', async () => {
+  const r = await runCli(['quantize', INPUT, '--type', 'q8_0', '--threads', '1', '--json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout) as { out: string; type: string; mode: string; tensors: { name: string; type: string }[] };
+  assert.equal(result.type, 'Q8_0');
+  assert.equal(result.mode, 'quantize');
+  // <name>-F32.gguf → <name>-Q8_0.gguf: the float-type suffix of the input name is replaced
+  assert.equal(result.out, join(dir, 'golden-Q8_0.gguf'));
+  const file = await readGguf(result.out);
+  assert.equal(file.tensors.length, result.tensors.length);
+  assert.ok(result.tensors.every((t) => t.type === 'Q8_0' || t.type === 'F32'));
+});
+
+test('exit codes: 2 for a bad type or missing input, 7 for --device gpu; no output left', async () => {
+  const badType = await runCli(['quantize', INPUT, '--type', 'Q9_X', '--out', join(dir, 'x.gguf')], { cwd: dir });
+  assert.equal(badType.code, 2);
+  assert.match(badType.stderr, /Q9_X/);
+  const missing = await runCli(['quantize', join(dir, 'missing'), '--type', 'Q8_0'], { cwd: dir });
+  assert.equal(missing.code, 2);
+  const gpu = await runCli(['quantize', INPUT, '--type', 'Q8_0', '--device', 'gpu', '--json', '--out', join(dir, 'x.gguf')], { cwd: dir });
+  assert.equal(gpu.code, 7);
+  assert.equal((JSON.parse(gpu.stdout) as { error: { code: string } }).error.code, 'QUANTIZE_GPU_UNAVAILABLE');
+  assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('x.gguf') || n.endsWith('.tmp')), []);
+});
