@@ -19,6 +19,7 @@ const U32 = new Uint32Array(F32.buffer);
 
 /** Table of all 65536 half values as float32 (like ggml_table_f32_f16). */
 const HALF_TABLE = /* @__PURE__ */ buildHalfTable();
+const HALF_TABLE_BITS = new Uint32Array(HALF_TABLE.buffer);
 
 function buildHalfTable(): Float32Array {
   const table = new Float32Array(65536);
@@ -111,11 +112,15 @@ export function f32ToBf16Row(src: Float32Array, srcOff: number, n: number, dst: 
   }
 }
 
-/** Read `n` little-endian halves at `src[srcOff..]` (byte offset) into `dst[dstOff..]`. */
+/**
+ * Read `n` little-endian halves at `src[srcOff..]` (byte offset) into `dst[dstOff..]`. Copies bit patterns, so NaN
+ * payloads survive (a float32 NaN read into a JS number may come back quieted).
+ */
 export function f16ToF32Row(src: Uint8Array, srcOff: number, n: number, dst: Float32Array, dstOff: number): void {
-  const table = HALF_TABLE;
+  const table = HALF_TABLE_BITS;
+  const out = new Uint32Array(dst.buffer, dst.byteOffset + dstOff * 4, n);
   for (let i = 0, o = srcOff; i < n; i++, o += 2) {
-    dst[dstOff + i] = table[src[o]! | (src[o + 1]! << 8)]!;
+    out[i] = table[src[o]! | (src[o + 1]! << 8)]!;
   }
 }
 

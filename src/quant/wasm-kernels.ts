@@ -10,6 +10,7 @@
  *   - `quantize(type, x, xOff, nBlocks, y, yOff)`: block quantizer for Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q2_K…Q6_K.
  *   - `convert(srcType, src, srcByteOffset, nElements, dstType, dst, dstOffset)`: raw F32/F16/BF16 bytes →
  *     quantized blocks, widening inside WebAssembly (no intermediate Float32Array).
+ *   - `widen(srcType, src, srcByteOffset, nElements, dst, dstOffset)`: F16/BF16 bytes → float32 (exact; tests).
  */
 import { KERNELS_WASM_BASE64 } from './wasm/kernels-wasm.ts';
 
@@ -41,6 +42,7 @@ export interface WasmKernels {
     srcType: 'F32' | 'F16' | 'BF16', src: Uint8Array, srcByteOffset: number, nElements: number,
     dstType: WasmQuantType, dst: Uint8Array, dstOffset: number,
   ): number;
+  widen(srcType: 'F16' | 'BF16', src: Uint8Array, srcByteOffset: number, nElements: number, dst: Float32Array, dstOffset: number): void;
 }
 
 // The project's lib settings (ES2023, no DOM) carry no WebAssembly types: declare the little used here.
@@ -94,6 +96,14 @@ function instantiate(): WasmKernels | null {
         xView.set(x.subarray(xOff + b * block, xOff + (b + n) * block));
         fn(xAddr, yAddr, n);
         y.set(yView.subarray(0, n * bytes), yOff + b * bytes);
+      }
+    },
+    widen(srcType, src, srcByteOffset, nElements, dst, dstOffset) {
+      for (let e = 0; e < nElements; e += CHUNK) {
+        const n = Math.min(CHUNK, nElements - e);
+        raw.set(src.subarray(srcByteOffset + e * 2, srcByteOffset + (e + n) * 2));
+        (srcType === 'F16' ? f16 : bf16)(rawAddr, xAddr, n);
+        new Uint8Array(dst.buffer, dst.byteOffset + (dstOffset + e) * 4, n * 4).set(xBytes.subarray(0, n * 4));
       }
     },
     convert(srcType, src, srcByteOffset, nElements, dstType, dst, dstOffset) {

@@ -9,6 +9,7 @@ import {
   bf16BitsToFp32, bf16ToF32Row, f16ToF32Row, f32ToBf16Row, f32ToF16Row,
   fp16BitsToFp32, fp32BitsToFp16Bits, fp32ToBf16Bits, fp32ToFp16Bits,
 } from '../../src/quant/fp16.ts';
+import { wasmKernels } from '../../src/quant/wasm-kernels.ts';
 
 const H = new Float16Array(1);
 const HU = new Uint16Array(H.buffer);
@@ -104,4 +105,25 @@ test('row helpers round-trip at unaligned byte offsets', () => {
   const aligned = new Uint8Array(b.subarray(3));
   bf16ToF32Row(aligned, 0, 6, back, 0);
   assert.deepEqual(Array.from(back), Array.from(x).map((v) => bf16BitsToFp32(fp32ToBf16Bits(v))));
+});
+
+test('WebAssembly F16/BF16 widening (SIMD + scalar tail) is bit-exact for every 16-bit pattern, NaN payloads included', () => {
+  const k = wasmKernels();
+  assert.ok(k !== undefined);
+  // 65536 + 3 patterns: the last 3 go through the scalar tail
+  const n = 65536 + 3;
+  const src = new Uint8Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    src[2 * i] = i & 0xff;
+    src[2 * i + 1] = (i >>> 8) & 0xff;
+  }
+  const out = new Float32Array(n);
+  const bits = new Uint32Array(out.buffer);
+  const ref = new Float32Array(n);
+  const refBits = new Uint32Array(ref.buffer);
+  k.widen('F16', src, 0, n, out, 0);
+  f16ToF32Row(src, 0, n, ref, 0);
+  for (let i = 0; i < n; i++) assert.equal(bits[i], refBits[i], `half 0x${(i & 0xffff).toString(16)}`);
+  k.widen('BF16', src, 0, n, out, 0);
+  for (let i = 0; i < n; i++) assert.equal(bits[i], ((i & 0xffff) << 16) >>> 0, `bf16 0x${(i & 0xffff).toString(16)}`);
 });

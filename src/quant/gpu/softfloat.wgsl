@@ -69,7 +69,7 @@ fn round_pack(s: u32, e_in: i32, sig_in: u32) -> u32 {
 
 fn quiet(a: u32) -> u32 { return a | 0x00400000u; }
 
-fn f_add(a: u32, b: u32) -> u32 {
+fn sf_add(a: u32, b: u32) -> u32 {
   if (f_is_nan(a)) { return quiet(a); }
   if (f_is_nan(b)) { return quiet(b); }
   let sa = a & F_SIGN;
@@ -118,6 +118,32 @@ fn f_add(a: u32, b: u32) -> u32 {
   return round_pack(sx, ex - lz, sig << u32(lz));
 }
 
+// Fast path: the hardware's f32 + and * where that is provably the correctly rounded result. WGSL (and Vulkan's
+// SPIR-V precision rules) make addition and multiplication correctly rounded; what they allow besides is flushing
+// subnormals and contracting a*b+c into an fma. So the hardware result is used only when both operands and the
+// result are normal (exponent field 1..254 resp. 2..253: nothing to flush, no overflow), and every operand and result
+// passes through an integer xor with ZERO / ZERO2: both are 0 at run time but two different uniform values to the
+// compiler, so it can neither see a multiply feeding an add (no fusion) nor cancel the xors, fold constants or
+// reassociate across calls. Everything else (zeros, subnormals, infinities, NaN, overflow) goes to the integer path.
+fn hw_ok(a: u32) -> bool { return ((a >> 23u) & 0xffu) - 1u < 254u; }
+fn hw_res_ok(r: u32) -> bool { return ((r >> 23u) & 0xffu) - 2u < 252u; }
+
+fn f_add(a: u32, b: u32) -> u32 {
+  if (hw_ok(a) && hw_ok(b)) {
+    let r = bitcast<u32>(bitcast<f32>(a ^ ZERO2) + bitcast<f32>(b ^ ZERO2)) ^ ZERO;
+    if (hw_res_ok(r)) { return r; }
+  }
+  return sf_add(a, b);
+}
+
+fn f_mul(a: u32, b: u32) -> u32 {
+  if (hw_ok(a) && hw_ok(b)) {
+    let r = bitcast<u32>(bitcast<f32>(a ^ ZERO2) * bitcast<f32>(b ^ ZERO2)) ^ ZERO;
+    if (hw_res_ok(r)) { return r; }
+  }
+  return sf_mul(a, b);
+}
+
 fn f_sub(a: u32, b: u32) -> u32 {
   if (f_is_nan(b)) {
     if (f_is_nan(a)) { return quiet(a); }
@@ -151,7 +177,7 @@ fn mul_24x24(a: u32, b: u32) -> vec2<u32> {
   return vec2<u32>(lo, hi);
 }
 
-fn f_mul(a: u32, b: u32) -> u32 {
+fn sf_mul(a: u32, b: u32) -> u32 {
   if (f_is_nan(a)) { return quiet(a); }
   if (f_is_nan(b)) { return quiet(b); }
   let s = (a ^ b) & F_SIGN;

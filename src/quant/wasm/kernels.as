@@ -627,9 +627,13 @@ export function f16_to_f32(src: usize, dst: usize, n: i32): void {
 }
 
 export function bf16_to_f32(src: usize, dst: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    store<u32>(dst + (<usize>i << 2), <u32>load<u16>(src + (<usize>i << 1)) << 16);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const h8 = v128.load(src + (<usize>i << 1));
+    v128.store(dst + (<usize>i << 2), i32x4.shl(i32x4.extend_low_i16x8_u(h8), 16));
+    v128.store(dst + (<usize>(i + 4) << 2), i32x4.shl(i32x4.extend_high_i16x8_u(h8), 16));
   }
+  for (; i < n; i++) store<u32>(dst + (<usize>i << 2), <u32>load<u16>(src + (<usize>i << 1)) << 16);
 }
 
 // ---------------------------------------------------------------- legacy 32-element blocks
