@@ -16,16 +16,20 @@ import { rng } from './data.ts';
 
 process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'llama-gpu-xdg-'));
 
-const OUTPUTS = 11;
+const OUTPUTS = 13;
 const HARNESS = /* wgsl */ `
 var<private> ZERO: u32;
+var<private> ZERO2: u32;
 @group(0) @binding(0) var<storage, read> xa: array<u32>;
 @group(0) @binding(1) var<storage, read> xb: array<u32>;
 @group(0) @binding(2) var<storage, read_write> res: array<u32>;
+@group(0) @binding(3) var<uniform> zeros: vec4<u32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   let i = g.x;
   if (i >= arrayLength(&xa)) { return; }
+  ZERO = zeros.x;
+  ZERO2 = zeros.y;
   let a = xa[i];
   let b = xb[i];
   let o = i * ${OUTPUTS}u;
@@ -40,6 +44,10 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   res[o + 8u] = select(0u, 1u, f_lt(a, b)) | select(0u, 2u, f_eq(a, b)) | select(0u, 4u, f_gt(a, b));
   res[o + 9u] = f32_to_f16_bits(a);
   res[o + 10u] = f16_to_f32_bits(b & 0xffffu);
+  // a*b+c and a*b-c patterns a compiler would like to fuse into one fma
+  let c = xb[(i + 1u) % arrayLength(&xb)];
+  res[o + 11u] = f_add(f_mul(a, b), c);
+  res[o + 12u] = f_sub(f_mul(a, b), f_mul(c, a));
 }`;
 
 let gpu: OpenedGpu | undefined;
@@ -117,6 +125,8 @@ test('softfloat.wgsl matches IEEE binary32 with round-to-nearest-even and subnor
   };
   const ba = mk(a);
   const bb = mk(b);
+  const zeros = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(zeros, 0, new Uint32Array(4));
   const out = device.createBuffer({ size: n * OUTPUTS * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
   const read = device.createBuffer({ size: n * OUTPUTS * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const enc = device.createCommandEncoder();
@@ -124,7 +134,7 @@ test('softfloat.wgsl matches IEEE binary32 with round-to-nearest-even and subnor
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
-    entries: [{ binding: 0, resource: { buffer: ba } }, { binding: 1, resource: { buffer: bb } }, { binding: 2, resource: { buffer: out } }],
+    entries: [{ binding: 0, resource: { buffer: ba } }, { binding: 1, resource: { buffer: bb } }, { binding: 2, resource: { buffer: out } }, { binding: 3, resource: { buffer: zeros } }],
   }));
   pass.dispatchWorkgroups(Math.ceil(n / 64));
   pass.end();
@@ -160,7 +170,10 @@ test('softfloat.wgsl matches IEEE binary32 with round-to-nearest-even and subnor
     else check(i, 8, 0, 'compare');
     check(i, 9, fp32BitsToFp16Bits(a[i]!), 'f32_to_f16');
     check(i, 10, toBits(fp16BitsToFp32(b[i]! & 0xffff)), 'f16_to_f32');
+    const z = fromBits(b[(i + 1) % n]!);
+    check(i, 11, toBits(Math.fround(Math.fround(x * y) + z)), 'mul-add');
+    check(i, 12, toBits(Math.fround(Math.fround(x * y) - Math.fround(z * x))), 'mul-sub');
   }
-  for (const x of [ba, bb, out, read]) x.destroy();
+  for (const x of [ba, bb, zeros, out, read]) x.destroy();
   assert.deepEqual(failures, []);
 });
