@@ -183,6 +183,12 @@ export function dequantizeRows(type: GgmlTypeName, bytes: Uint8Array, rowLength:
 
 export type SourceType = 'F32' | 'F16' | 'BF16';
 
+/** Whether convertInto needs a float32 scratch buffer for this pair (the WebAssembly path widens internally). */
+export function convertNeedsScratch(srcType: SourceType, dstType: GgmlTypeName): boolean {
+  if (srcType === dstType || srcType === 'F32') return false;
+  return !(backend === 'wasm' && isWasmQuantType(dstType) && wasmKernels() !== undefined);
+}
+
 /**
  * Convert `nElements` source elements (raw little-endian F32/F16/BF16 bytes at `srcByteOffset`) to `dstType` at
  * `dst[dstOffset..]`. `scratch` (≥ nElements floats) avoids an allocation when the source is not F32-aligned.
@@ -207,7 +213,6 @@ export function convertInto(
     return wasm.convert(srcType, src, srcByteOffset, nElements, dstType, dst, dstOffset);
   }
   let f32: Float32Array;
-  let off = 0;
   const absolute = src.byteOffset + srcByteOffset;
   if (srcType === 'F32' && absolute % 4 === 0) {
     f32 = new Float32Array(src.buffer, absolute, nElements);
@@ -216,9 +221,8 @@ export function convertInto(
     if (srcType === 'F32') new Uint8Array(f32.buffer, f32.byteOffset, nElements * 4).set(src.subarray(srcByteOffset, srcByteOffset + nElements * 4));
     else if (srcType === 'F16') f16ToF32Row(src, srcByteOffset, nElements, f32, 0);
     else bf16ToF32Row(src, srcByteOffset, nElements, f32, 0);
-    off = 0;
   }
-  return quantizeInto(dstType, f32, off, nElements, dst, dstOffset);
+  return quantizeInto(dstType, f32, 0, nElements, dst, dstOffset);
 }
 
 /** Byte offsets inside a block of the f16 scale fields that ggml_validate_row_data checks. */

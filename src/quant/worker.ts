@@ -3,7 +3,7 @@
  * shared memory with the same kernels as the main thread, so the bytes do not depend on how rows are split.
  */
 import { parentPort } from 'node:worker_threads';
-import { convertInto, type SourceType } from './kernels.ts';
+import { convertInto, convertNeedsScratch, type SourceType } from './kernels.ts';
 import type { GgmlTypeName } from './types.ts';
 
 export interface WorkerJob {
@@ -23,7 +23,7 @@ let scratch = new Float32Array(0);
 
 parentPort?.on('message', (job: WorkerJob) => {
   try {
-    if (job.srcType !== 'F32' && scratch.length < job.nElements) scratch = new Float32Array(job.nElements);
+    if (convertNeedsScratch(job.srcType, job.dstType) && scratch.length < job.nElements) scratch = new Float32Array(job.nElements);
     convertInto(
       job.srcType, new Uint8Array(job.src), job.srcByteOffset, job.nElements,
       job.dstType, new Uint8Array(job.dst), job.dstByteOffset, scratch,
