@@ -7,7 +7,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readGgufHeader, type GgufHeader } from '../../test/quant/gguf-header.ts';
+import { readGguf, type GgufFile } from '../../src/formats/gguf.ts';
 import { kernelBackend, quantizeRows, setKernelBackend } from '../../src/quant/kernels.ts';
 import { GGML_TYPES, ggmlTypeById } from '../../src/quant/types.ts';
 
@@ -16,9 +16,9 @@ if (args.includes('--ts')) setKernelBackend('ts');
 const dir = args.find((a) => !a.startsWith('--')) ?? '/work/shared/reference/quant';
 console.log(`kernels: ${kernelBackend()}`);
 const inBuf = readFileSync(join(dir, 'golden-f32.gguf'));
-const inHdr = readGgufHeader(inBuf);
+const inHdr = await readGguf(join(dir, 'golden-f32.gguf'));
 
-function tensorBytes(buf: Buffer, hdr: GgufHeader, name: string): { bytes: Uint8Array; ne: number[]; type: number } {
+function tensorBytes(buf: Buffer, hdr: GgufFile, name: string): { bytes: Uint8Array; ne: number[]; type: number } {
   const t = hdr.tensors.find((x) => x.name === name);
   if (t === undefined) throw new Error(`no tensor ${name}`);
   const info = ggmlTypeById(t.type);
@@ -33,7 +33,7 @@ let bad = 0;
 const files = readdirSync(dir).filter((f) => /^(pure|mix)-.*\.gguf$/.test(f)).sort();
 for (const f of files) {
   const buf = readFileSync(join(dir, f));
-  const hdr = readGgufHeader(buf);
+  const hdr = await readGguf(join(dir, f));
   let fileBad = 0;
   let blocks = 0;
   const t0 = performance.now();
