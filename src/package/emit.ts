@@ -15,18 +15,23 @@ export const BOM = 'bom.cdx.json';
 
 /**
  * Which input paths the package's own files replace: an input file there is left out rather than shipped beside
- * (or instead of) the generated one. Always README.md, NOTICE, manifest.json and bom.cdx.json; the upstream
- * license files (LICENSE, LICENSE.txt, LICENSE.md, USE_POLICY.md, and the -<id> forms) only when the package
- * emits verbatim texts itself, since for a license the tool holds no copy of, the checkpoint's own file is the one
- * to ship.
+ * (or instead of) the generated one. Always README.md, NOTICE, manifest.json, bom.cdx.json and the exact names of
+ * the emitted texts; the checkpoint's own license files (LICENSE, LICENSE.txt, LICENSE.md, USE_POLICY.md, and the
+ * -<id> forms) only when the package emits the verbatim text of every license in the lineage, since for a license
+ * the tool holds no copy of (Gemma, Qwen 2024), the checkpoint's file is the one to ship.
  */
 export function generatedPathPredicate(licenses: readonly PackageLicense[]): (path: string) => boolean {
-  const emitsTexts = licenses.some((l) => l.licenseText !== undefined || l.usePolicyText !== undefined);
+  const emitted = new Set<string>();
+  for (const names of licenseFileNames(licenses).values()) {
+    if (names.license) emitted.add(names.license.toLowerCase());
+    if (names.usePolicy) emitted.add(names.usePolicy.toLowerCase());
+  }
+  const emitsAll = licenses.length > 0 && licenses.every((l) => l.licenseText !== undefined);
   return (path: string) => {
     if (path.includes('/')) return false;
     const lower = path.toLowerCase();
-    if (/^(readme\.md|notice|notice\.txt|notice\.md)$/.test(lower) || lower === MANIFEST || lower === BOM) return true;
-    return emitsTexts && (/^(license|use_policy)(\.(txt|md))?$/.test(lower) || /^license-.+\.txt$/.test(lower) || /^use_policy-.+\.md$/.test(lower));
+    if (/^(readme\.md|notice|notice\.txt|notice\.md)$/.test(lower) || lower === MANIFEST || lower === BOM || emitted.has(lower)) return true;
+    return emitsAll && (/^(license|use_policy)(\.(txt|md))?$/.test(lower) || /^license-.+\.txt$/.test(lower) || /^use_policy-.+\.md$/.test(lower));
   };
 }
 
@@ -38,15 +43,17 @@ export interface EmittedFile {
   licenseId?: string;
 }
 
-/** LICENSE and USE_POLICY.md for one license; LICENSE-<id>.txt and USE_POLICY-<id>.md for each of several. */
+/**
+ * LICENSE and USE_POLICY.md when one license applies; LICENSE-<id>.txt and USE_POLICY-<id>.md for each of several
+ * (counting licenses whose text the tool does not ship, so a bare LICENSE never suggests it covers them all).
+ */
 export function licenseFileNames(licenses: readonly PackageLicense[]): Map<string, { license?: string; usePolicy?: string }> {
-  const withText = licenses.filter((l) => l.licenseText !== undefined);
-  const withPolicy = licenses.filter((l) => l.usePolicyText !== undefined);
+  const single = licenses.length === 1;
   const names = new Map<string, { license?: string; usePolicy?: string }>();
   for (const license of licenses) {
     const entry: { license?: string; usePolicy?: string } = {};
-    if (license.licenseText !== undefined) entry.license = withText.length === 1 ? 'LICENSE' : `LICENSE-${license.id}.txt`;
-    if (license.usePolicyText !== undefined) entry.usePolicy = withPolicy.length === 1 ? 'USE_POLICY.md' : `USE_POLICY-${license.id}.md`;
+    if (license.licenseText !== undefined) entry.license = single ? 'LICENSE' : `LICENSE-${license.id}.txt`;
+    if (license.usePolicyText !== undefined) entry.usePolicy = single ? 'USE_POLICY.md' : `USE_POLICY-${license.id}.md`;
     names.set(license.id, entry);
   }
   return names;

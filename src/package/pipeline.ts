@@ -16,18 +16,20 @@ import { IntegrityError } from '../errors.ts';
 export const SLOT_BYTES = 1024 * 1024;
 export const SLOTS = 16;
 
-// The hashing worker (CommonJS, evaluated in place, so it works from the sources and from dist/ alike).
+// The hashing worker, evaluated in place (so it works from the sources and from dist/ alike). Dynamic import()
+// keeps it valid whether Node evaluates it as CommonJS or, under --input-type=module, as an ES module; messages
+// posted before the listener is attached wait in the port's queue.
 // Messages: {t:'d', o, n, s} hash n bytes of the shared buffer at offset o, then acknowledge slot s;
 // {t:'b', b} hash the bytes b (headers, padding, small files); {t:'f'} reply with the digest and start over.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const view = new Uint8Array(workerData.sab);
-let hash = createHash('sha256');
-parentPort.on('message', (m) => {
-  if (m.t === 'd') { hash.update(view.subarray(m.o, m.o + m.n)); parentPort.postMessage({ t: 'a', s: m.s }); }
-  else if (m.t === 'b') { hash.update(m.b); }
-  else if (m.t === 'f') { parentPort.postMessage({ t: 'h', h: hash.digest('hex') }); hash = createHash('sha256'); }
+Promise.all([import('node:worker_threads'), import('node:crypto')]).then(([{ parentPort, workerData }, { createHash }]) => {
+  const view = new Uint8Array(workerData.sab);
+  let hash = createHash('sha256');
+  parentPort.on('message', (m) => {
+    if (m.t === 'd') { hash.update(view.subarray(m.o, m.o + m.n)); parentPort.postMessage({ t: 'a', s: m.s }); }
+    else if (m.t === 'b') { hash.update(m.b); }
+    else if (m.t === 'f') { parentPort.postMessage({ t: 'h', h: hash.digest('hex') }); hash = createHash('sha256'); }
+  });
 });
 `;
 

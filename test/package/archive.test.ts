@@ -108,6 +108,28 @@ describe('TarSink', () => {
     assert.ok(archive.subarray(second, second + size - 7).equals(data.subarray(7)));
   });
 
+  it('keeps memory flat whatever the file size (weights are streamed, never buffered whole)', async () => {
+    const archiveModule = new URL('../../src/package/archive.ts', import.meta.url).href;
+    const peakMiB = async (mib: number): Promise<number> => {
+      const source = join(dir, `sparse-${mib}.bin`);
+      await writeFile(source, '');
+      await truncate(source, mib * 1024 * 1024);
+      const code = `import(${JSON.stringify(archiveModule)}).then(async ({ TarSink }) => {
+        const sink = await TarSink.create(${JSON.stringify(join(dir, `sparse-${mib}.tar`))}, { root: 'r', epochSeconds: 0 });
+        await sink.addFile('w.bin', ${JSON.stringify(source)}, { mode: 0o644, expectedSize: ${mib * 1024 * 1024} });
+        await sink.commit();
+        process.stdout.write(String(process.resourceUsage().maxRSS));
+      });`;
+      const maxRssKiB = Number(execFileSync(process.execPath, ['-e', code], { encoding: 'utf8' }));
+      await rm(source);
+      await rm(join(dir, `sparse-${mib}.tar`));
+      return maxRssKiB / 1024;
+    };
+    const small = await peakMiB(4);
+    const large = await peakMiB(256);
+    assert.ok(large - small < 64, `peak RSS grew by ${(large - small).toFixed(0)} MiB for 252 MiB more input`);
+  });
+
   it('notices a file that grew since it was staged', async () => {
     const source = join(dir, 'grows.bin');
     await writeFile(source, Buffer.alloc(SLOT_BYTES + 10, 2));
