@@ -2,7 +2,7 @@
  * The bridge from the license engine (src/license/) to packaging: the lineage, the findings of `llama license check`
  * with the configured waivers, the verbatim texts and the NOTICE text, turned into a LicensePlan.
  */
-import { basename, resolve } from 'node:path';
+import { basename, resolve, sep } from 'node:path';
 import type { LlamaConfig } from '../config/schema.ts';
 import { offlineFromEnv, resolveCacheDir, resolveEndpoint, resolveToken } from '../hub/config.ts';
 import { getLicense, type LicenseEntry } from '../license/catalog.ts';
@@ -84,11 +84,16 @@ export function lineageLicenseIds(lineage: Lineage): string[] {
   return ids;
 }
 
-export function packageFinding(finding: Finding): PackageFinding {
-  const out: PackageFinding = { id: finding.id, key: finding.key, severity: finding.severity, message: finding.message, hint: finding.fix };
+/**
+ * A finding in the package's terms. `relativeTo` (the configuration's directory) is cut from paths in the texts, so
+ * a waived finding about a local checkpoint does not put this machine's directory layout into the manifest.
+ */
+export function packageFinding(finding: Finding, relativeTo?: string): PackageFinding {
+  const local = (text: string) => (relativeTo === undefined ? text : text.split(`${relativeTo}${sep}`).join(''));
+  const out: PackageFinding = { id: finding.id, key: local(finding.key), severity: finding.severity, message: local(finding.message), hint: local(finding.fix) };
   if (finding.license !== null) out.license = finding.license;
   if (finding.section !== null) out.section = finding.citation;
-  if (finding.subject !== undefined) out.subject = finding.subject;
+  if (finding.subject !== undefined) out.subject = local(finding.subject);
   if (finding.waived) out.waived = { reason: finding.waived.reason };
   return out;
 }
@@ -130,7 +135,7 @@ export async function engineLicensing(context: LicensingContext): Promise<Licens
   return {
     licenses,
     ancestors: lineageAncestors(lineage),
-    findings: report.findings.map(packageFinding),
+    findings: report.findings.map((f) => packageFinding(f, loaded.baseDir)),
     notice,
     // The engine's summary, without the lineage tree (it holds absolute paths of local checkpoints).
     lineage: { licenses: report.licenses, obligations: report.obligations },

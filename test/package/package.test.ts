@@ -44,6 +44,7 @@ describe('llama package', () => {
     root = await mkdtemp(join(tmpdir(), 'llama-package-'));
     env = { HOME: root, HF_HOME: join(root, 'hf-home'), SOURCE_DATE_EPOCH: '1700000000' };
     for (const { version } of VERSIONS) await makeBase(join(root, 'bases', version), version);
+    await makeBase(join(root, 'bases', 'tampered'), '3.2', { tamper: true });
     await makeDerivative(join(root, 'deriv'));
   });
   after(async () => {
@@ -221,7 +222,6 @@ describe('llama package', () => {
   });
 
   it('stops on each blocking finding with exit 3 and leaves --out untouched', async () => {
-    await makeBase(join(root, 'bases', 'tampered'), '3.2', { tamper: true });
     await mkdir(join(root, 'bases', 'unlicensed'), { recursive: true });
     await writeFile(join(root, 'bases', 'unlicensed', 'README.md'), '---\npipeline_tag: text-generation\n---\n# no license\n');
     await mkdir(join(root, 'bases', 'research'), { recursive: true });
@@ -278,6 +278,19 @@ describe('llama package', () => {
       { finding: 'mau-threshold', reason: 'stale waiver that matches nothing', applied: false },
     ]);
     assert.ok(result.findings.some((f) => f.id === 'naming-prefix' && f.waived));
+
+    // A waived finding about a local checkpoint's file names it relative to the configuration, not by this
+    // machine's absolute path.
+    const tampered = await pack({
+      derivative: { ...derivative('3.2', 'Llama-3.2-Tiny-Waived'), baseModels: ['./bases/tampered'] },
+      licensee: LICENSEE,
+      waivers: [{ finding: 'license-text', reason: 'Upstream fixed a typo; confirmed with legal.' }],
+    }, { out, format: 'dir', configName: 'llama-waived-text.json' });
+    const text = await readFile(join(tampered.path, 'manifest.json'), 'utf8');
+    const licenseText = (JSON.parse(text) as PackageManifest).findings.find((f) => f.id === 'license-text');
+    assert.ok(licenseText?.waived);
+    assert.match(licenseText.message, /bases\/tampered\/LICENSE/);
+    assert.ok(!text.includes(root), licenseText.message);
   });
 
   it('takes --bump from the newest package in --out and refuses a version that does not increase', async () => {
