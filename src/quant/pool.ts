@@ -66,7 +66,13 @@ export class QuantPool {
     for (let i = 0; i < this.size; i++) {
       const w = new Worker(WORKER_URL);
       w.on('message', (reply: WorkerReply) => this.onReply(reply));
-      w.on('error', (e) => this.failAll(e));
+      // only a worker still in service breaks the pool (discarded ones exit later, after a restart)
+      w.on('error', (e) => {
+        if (this.workers.includes(w)) this.broken(e);
+      });
+      w.on('exit', (code) => {
+        if (this.workers.includes(w)) this.broken(new LlamaError('unexpected', 'QUANT_WORKER_EXIT', `A quantization worker exited (code ${code}).`));
+      });
       w.unref();
       this.workers.push(w);
     }
@@ -79,6 +85,14 @@ export class QuantPool {
     if (this.pending.size === 0) for (const w of this.workers) w.unref();
     if (reply.ok) p.resolve();
     else p.reject(new LlamaError('unexpected', reply.code ?? 'QUANT_WORKER', reply.message));
+  }
+
+  /** A worker died: fail what is in flight and start afresh on the next call (no job may wait on a dead worker). */
+  private broken(error: Error): void {
+    const ws = this.workers;
+    this.workers = [];
+    this.failAll(error);
+    for (const w of ws) void w.terminate();
   }
 
   private failAll(error: Error): void {

@@ -56,6 +56,22 @@ test('pool converts F16 and BF16 sources and writes into a caller-provided share
   assert.deepEqual(new Uint8Array(copy), f16);
 });
 
+test('a worker that dies fails the jobs in flight, and the pool recovers with fresh workers', async () => {
+  const pool = new QuantPool({ threads: 2, inlineBelow: 0 });
+  pools.push(pool);
+  const x = pseudoRandom(256 * 8, 5);
+  const expected = quantizeRows('Q4_K', x, 256);
+  assert.deepEqual(new Uint8Array(await pool.quantize('Q4_K', x, 256)), expected);
+  const workers = (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers;
+  const inFlight = assert.rejects(
+    pool.quantize('Q6_K', pseudoRandom(256 * 4096, 9), 256),
+    (e: unknown) => e instanceof LlamaError && e.code === 'QUANT_WORKER_EXIT',
+  );
+  await workers[0]!.terminate();
+  await inFlight;
+  assert.deepEqual(new Uint8Array(await pool.quantize('Q4_K', x, 256)), expected);
+});
+
 test('pool errors are typed and a closed pool refuses work', async () => {
   const pool = new QuantPool({ threads: 2, inlineBelow: 0 });
   await assert.rejects(pool.quantize('Q4_K', new Float32Array(300), 100), (e: unknown) => e instanceof LlamaError && e.code === 'QUANT_ROW_LENGTH');
