@@ -7,8 +7,9 @@
  * - `new QuantPool({ threads? })`: `threads` defaults to os.availableParallelism(); workers start lazily on first use
  *   and are unref'd while idle (a forgotten pool does not keep the process alive; still call `close()`).
  * - `pool.convert({ srcType, src, dstType, rowLength, dst? })` → Promise<Uint8Array>: raw F32/F16/BF16 source bytes
- *   (whole rows of `rowLength` elements) → `dstType` bytes. A `src` backed by a SharedArrayBuffer is read in place;
- *   otherwise it is copied once into shared memory. `dst` (optional, must be backed by a SharedArrayBuffer and large
+ *   (whole rows of `rowLength` elements) → `dstType` bytes. A `src` backed by a SharedArrayBuffer is read in place
+ *   (read file data straight into `new Uint8Array(new SharedArrayBuffer(n))` to save a copy); otherwise it is copied
+ *   into a shared staging buffer that the pool reuses. `dst` (optional, must be backed by a SharedArrayBuffer and large
  *   enough) receives the result; otherwise a new shared buffer is returned.
  * - `pool.quantize(type, src: Float32Array, rowLength)` → Promise<Uint8Array>: the pool counterpart of quantizeRows.
  * - `pool.close()`: terminates the workers.
@@ -49,6 +50,8 @@ export class QuantPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  /** Shared staging buffers for non-shared sources, reused across calls (one per concurrent call). */
+  private readonly staging: Uint8Array[] = [];
 
   constructor(options: QuantPoolOptions = {}) {
     const n = options.threads ?? availableParallelism();
@@ -134,11 +137,29 @@ export class QuantPool {
     }
     dst ??= new Uint8Array(new SharedArrayBuffer(outBytes));
     let src = req.src;
+    let staged: Uint8Array | undefined;
     if (!(src.buffer instanceof SharedArrayBuffer)) {
-      const shared = new Uint8Array(new SharedArrayBuffer(src.length));
-      shared.set(src);
-      src = shared;
+      const i = this.staging.findIndex((b) => b.length >= req.src.length);
+      staged = i >= 0 ? this.staging.splice(i, 1)[0]! : new Uint8Array(new SharedArrayBuffer(req.src.length));
+      staged.set(req.src);
+      src = staged.subarray(0, req.src.length);
     }
+    try {
+      await this.runParts(src, srcType, srcSize, dst, dstType, dstRow, rowLength, nRows);
+    } finally {
+      if (staged !== undefined && !this.closed) {
+        this.staging.push(staged);
+        // keep the two largest: enough for the pipeline's read-ahead, bounded memory
+        if (this.staging.length > 2) this.staging.sort((a, b) => b.length - a.length).pop();
+      }
+    }
+    return dst.subarray(0, outBytes);
+  }
+
+  private async runParts(
+    src: Uint8Array, srcType: SourceType, srcSize: number, dst: Uint8Array, dstType: GgmlTypeName, dstRow: number,
+    rowLength: number, nRows: number,
+  ): Promise<void> {
     this.start();
     const parts = Math.min(this.size, nRows);
     const jobs: Promise<void>[] = [];
@@ -157,7 +178,6 @@ export class QuantPool {
       }));
     }
     await Promise.all(jobs);
-    return dst.subarray(0, outBytes);
   }
 
   quantize(type: GgmlTypeName, src: Float32Array, rowLength: number): Promise<Uint8Array> {
@@ -166,6 +186,7 @@ export class QuantPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.staging.length = 0;
     this.failAll(new LlamaError('unexpected', 'QUANT_POOL_CLOSED', 'The quantization pool was closed.'));
     const ws = this.workers;
     this.workers = [];
