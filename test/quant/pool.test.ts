@@ -56,6 +56,15 @@ test('pool converts F16 and BF16 sources and writes into a caller-provided share
   assert.deepEqual(new Uint8Array(copy), f16);
 });
 
+test('staging buffers are reused safely: sequential and concurrent calls each get their own result', async () => {
+  const pool = new QuantPool({ threads: 2, inlineBelow: 0 });
+  pools.push(pool);
+  const inputs = [1, 2, 3, 4].map((seed) => pseudoRandom(256 * 16, seed));
+  for (const x of inputs) assert.deepEqual(new Uint8Array(await pool.quantize('Q8_0', x, 256)), quantizeRows('Q8_0', x, 256));
+  const together = await Promise.all(inputs.map((x) => pool.quantize('Q5_K', x, 256)));
+  together.forEach((got, i) => assert.deepEqual(new Uint8Array(got), quantizeRows('Q5_K', inputs[i]!, 256), `input ${i}`));
+});
+
 test('a worker that dies fails the jobs in flight, and the pool recovers with fresh workers', async () => {
   const pool = new QuantPool({ threads: 2, inlineBelow: 0 });
   pools.push(pool);
