@@ -186,8 +186,30 @@ function nonFiniteError(t: SourceTensor, index: number): IntegrityError {
   });
 }
 
-/** Bytes of one tensor in its output type, produced chunk by chunk into `emit`. */
-async function produceTensor(p: Planned, pool: QuantPool, emit: (bytes: Uint8Array) => Promise<void>): Promise<void> {
+/**
+ * Shared-memory buffers reused for every chunk: the pool's workers read the source and write the result in place.
+ * (Fresh SharedArrayBuffers per chunk are referenced from the worker isolates until their garbage collector runs,
+ * which it rarely does, so memory would grow with the model size.)
+ */
+class SharedScratch {
+  private src = new Uint8Array(new SharedArrayBuffer(0));
+  private dst = new Uint8Array(new SharedArrayBuffer(0));
+
+  source(bytes: Uint8Array): Uint8Array {
+    if (this.src.length < bytes.length) this.src = new Uint8Array(new SharedArrayBuffer(bytes.length));
+    const view = this.src.subarray(0, bytes.length);
+    view.set(bytes);
+    return view;
+  }
+
+  destination(length: number): Uint8Array {
+    if (this.dst.length < length) this.dst = new Uint8Array(new SharedArrayBuffer(length));
+    return this.dst;
+  }
+}
+
+/** Bytes of one tensor in its output type, produced chunk by chunk into `emit` (which must be done with them on return). */
+async function produceTensor(p: Planned, pool: QuantPool, scratch: SharedScratch, emit: (bytes: Uint8Array) => Promise<void>): Promise<void> {
   const t = p.source;
   const rows = tensorRows(t);
   const rowLength = t.ne[0]!;
@@ -199,16 +221,28 @@ async function produceTensor(p: Planned, pool: QuantPool, emit: (bytes: Uint8Arr
     const f32 = await t.readRows(row, count);
     return { bytes: new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength), type: 'F32', offset: row * rowLength };
   };
+  const outRowBytes = rowSizeBytes(p.type, rowLength);
   let next = rows > 0 ? read(0) : undefined;
   for (let row = 0; row < rows; row += perChunk) {
     const chunk = await next!;
+    // read the next chunk while this one is converted and written
     next = row + perChunk < rows ? read(row + perChunk) : undefined;
-    // keep the read-ahead from rejecting unobserved if this chunk fails
-    next?.catch(() => {});
+    next?.catch(() => {}); // observed when awaited; keeps a failure here from being reported as unhandled
     const bad = firstNonFinite(chunk.type, chunk.bytes);
     if (bad >= 0) throw nonFiniteError(t, chunk.offset + bad);
-    if (chunk.type === p.type) await emit(chunk.bytes);
-    else await emit(await pool.convert({ srcType: chunk.type as 'F32' | 'F16' | 'BF16', src: chunk.bytes, dstType: p.type, rowLength }));
+    if (chunk.type === p.type) {
+      await emit(chunk.bytes);
+      continue;
+    }
+    const count = Math.min(perChunk, rows - row);
+    const out = await pool.convert({
+      srcType: chunk.type as 'F32' | 'F16' | 'BF16',
+      src: scratch.source(chunk.bytes),
+      dstType: p.type,
+      rowLength,
+      dst: scratch.destination(count * outRowBytes),
+    });
+    await emit(out);
   }
 }
 
@@ -237,6 +271,7 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
   }
   const source = await openModelSource(options.input, cwd, options.cacheDir);
   const pool = new QuantPool({ threads });
+  const scratch = new SharedScratch();
   try {
     const out = options.out === undefined ? defaultOut(source, ftype, cwd) : resolve(cwd, options.out);
     if (resolve(out) === resolve(source.path)) {
@@ -263,7 +298,7 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
         try {
           for (let i = 0; i < plan.tensors.length; i++) {
             const p = plan.tensors[i]!;
-            await produceTensor(p, pool, (chunk) => writer.write(chunk));
+            await produceTensor(p, pool, scratch, (chunk) => writer.write(chunk));
             onProgress({ type: 'advance', task, done: i + 1, total: plan.tensors.length });
           }
           await writer.close();

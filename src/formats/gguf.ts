@@ -573,14 +573,23 @@ export class GgufWriter {
     return this.current;
   }
 
-  /** Append bytes of the current tensor (a tensor may arrive in any number of pieces). */
+  /**
+   * Append bytes of the current tensor (a tensor may arrive in any number of pieces). When the promise settles the
+   * writer no longer refers to `bytes`, so the caller may reuse its buffer: small pieces are copied into a batch,
+   * large ones are written straight through.
+   */
   async write(bytes: Uint8Array): Promise<void> {
     let rest = bytes;
     while (rest.length > 0) {
       const size = this.sizes[this.current];
       if (size === undefined) throw new RangeError('GGUF writer: more tensor data than the plan holds');
       const take = Math.min(rest.length, size - this.writtenInCurrent);
-      this.queue(take === rest.length ? rest : rest.subarray(0, take));
+      const piece = take === rest.length ? rest : rest.subarray(0, take);
+      if (piece.length >= DIRECT_WRITE_BYTES) {
+        await this.flush();
+        await writeAll(this.handle, piece, this.position);
+        this.position += piece.length;
+      } else this.queue(Uint8Array.prototype.slice.call(piece));
       this.writtenInCurrent += take;
       rest = rest.subarray(take);
       if (this.writtenInCurrent === size) {
@@ -590,7 +599,7 @@ export class GgufWriter {
         this.writtenInCurrent = 0;
         this.skipEmpty();
       }
-      if (this.pendingBytes >= 8 << 20) await this.flush();
+      if (this.pendingBytes >= DIRECT_WRITE_BYTES) await this.flush();
     }
   }
 
@@ -631,6 +640,9 @@ export class GgufWriter {
     this.position += length;
   }
 }
+
+/** Pieces at least this large skip the batch and go to the file directly. */
+const DIRECT_WRITE_BYTES = 1 << 20;
 
 async function writeAll(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
   let done = 0;

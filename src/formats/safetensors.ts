@@ -200,6 +200,9 @@ export function decodeFloats(dtype: FloatDtype, bytes: Uint8Array, out?: Float32
   } else if (dtype === 'BF16') {
     const bits = new Uint32Array(result.buffer, result.byteOffset, count);
     for (let i = 0; i < count; i++) bits[i] = view.getUint16(i * 2, true) << 16;
+  } else if (typeof Float16Array === 'function' && bytes.byteOffset % 2 === 0) {
+    // Node 24's Float16Array widens exactly (tests compare it with halfToFloat)
+    result.set(new Float16Array(bytes.buffer, bytes.byteOffset, count));
   } else {
     for (let i = 0; i < count; i++) result[i] = halfToFloat(view.getUint16(i * 2, true));
   }

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { IntegrityError, LlamaError, UsageError } from '../../src/errors.ts';
 import {
   decodeFloats,
+  halfToFloat,
   parseSafetensorsHeader,
   readSafetensorsHeader,
   SafetensorsCheckpoint,
@@ -148,4 +149,22 @@ test('fuzz: mutated headers give only typed errors or a valid parse, never a cra
 
 test('parseSafetensorsHeader rejects non-UTF-8 header bytes', () => {
   assert.throws(() => parseSafetensorsHeader('x.safetensors', 100, new Uint8Array([0x7b, 0xff, 0x7d])), IntegrityError);
+});
+
+test('F16 decoding is exact for every one of the 65536 bit patterns', () => {
+  const bytes = new Uint8Array(65536 * 2);
+  for (let h = 0; h < 65536; h++) {
+    bytes[2 * h] = h & 0xff;
+    bytes[2 * h + 1] = h >> 8;
+  }
+  const fast = decodeFloats('F16', bytes);
+  // an odd byte offset takes the scalar path (halfToFloat) instead of Float16Array
+  const shifted = new Uint8Array(bytes.length + 1);
+  shifted.set(bytes, 1);
+  const slow = decodeFloats('F16', shifted.subarray(1));
+  for (let h = 0; h < 65536; h++) {
+    const want = halfToFloat(h);
+    assert.ok(Object.is(fast[h], Math.fround(want)) || (Number.isNaN(want) && Number.isNaN(fast[h])), `0x${h.toString(16)}: ${fast[h]} vs ${want}`);
+    assert.ok(Object.is(slow[h], fast[h]) || Number.isNaN(fast[h]));
+  }
 });
