@@ -174,7 +174,7 @@ export async function packageDerivative(options: PackageOptions): Promise<Packag
   const blocking = blockingFindings(plan.findings);
   if (blocking.length > 0) throw complianceError(blocking, outDir);
 
-  const staged: StagePlan = await stageInputs(options.inputs, { cwd, env, isGenerated: generatedPathPredicate(plan.licenses) });
+  const staged: StagePlan = await stageInputs(options.inputs, { cwd, env, isGenerated: generatedPathPredicate(plan.licenses), exclude: [outDir] });
   for (const note of staged.notes) onProgress({ type: 'message', level: 'warn', text: note });
 
   const emitted: EmittedFile[] = [...licenseFiles(plan.licenses)];
@@ -212,6 +212,14 @@ export async function packageDerivative(options: PackageOptions): Promise<Packag
   try {
     const digests: EntryDigest[] = [];
     let doneBefore = 0;
+    // At most a few progress events a second, whatever the chunk size (NDJSON consumers get every one).
+    let lastAdvance = 0;
+    const advance = (done: number, force: boolean) => {
+      const now = Date.now();
+      if (!force && now - lastAdvance < 200) return;
+      lastAdvance = now;
+      onProgress({ type: 'advance', task, done, total: totalBytes });
+    };
     await sink.addDirectory('');
     for (const item of items) {
       if (item.kind === 'dir') {
@@ -224,9 +232,10 @@ export async function packageDerivative(options: PackageOptions): Promise<Packag
         digests.push(await sink.addFile(file.path, file.source, {
           mode: file.mode,
           expectedSize: file.size,
-          onBytes: (done) => onProgress({ type: 'advance', task, done: start + done, total: totalBytes }),
+          onBytes: (done) => advance(start + done, false),
         }));
         doneBefore += file.size;
+        advance(doneBefore, true);
       }
     }
     const bom = `${JSON.stringify(buildBom({ name, version, ...(relation ? { relation } : {}), toolVersion: toolVersion(), epochSeconds, plan, files: digests }), null, 2)}\n`;

@@ -45,6 +45,8 @@ export interface StageOptions {
   cwd?: string;
   /** Paths the package generates itself (LICENSE, NOTICE, README.md, …): an input at such a path is left out. */
   isGenerated?: (path: string) => boolean;
+  /** Absolute directories never staged (the output directory, when it lies inside an input directory). */
+  exclude?: readonly string[];
   env?: NodeJS.ProcessEnv;
 }
 
@@ -94,6 +96,11 @@ export async function stageInputs(inputs: PackageInput[], options: StageOptions 
 
   const files: StagedFile[] = [];
   const notes: string[] = [];
+  const excluded = new Set<string>();
+  for (const path of options.exclude ?? []) {
+    excluded.add(resolve(path));
+    excluded.add(await realpath(path).catch(() => resolve(path)));
+  }
 
   const addFile = async (path: string, source: string, stats: Stats, explicit: boolean, shownAs: string): Promise<void> => {
     if (tokenFiles.has(source)) {
@@ -163,6 +170,10 @@ export async function stageInputs(inputs: PackageInput[], options: StageOptions 
         stats = await lstat(full);
       }
       if (stats.isDirectory()) {
+        if (excluded.has(full) || excluded.has(target)) {
+          notes.push(`${shown}/ is left out (it is the output directory).`);
+          continue;
+        }
         if (SKIPPED_DIRECTORIES.has(entry.name)) {
           notes.push(`${shown}/ is left out (version-control metadata).`);
           continue;

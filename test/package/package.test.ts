@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load.ts';
 import { ComplianceError, UsageError } from '../../src/errors.ts';
 import type { PackageManifest } from '../../src/package/manifest.ts';
+import type { ProgressEvent } from '../../src/progress/events.ts';
 import { packageDerivative, type PackageOptions } from '../../src/package/package.ts';
 import { frontMatter, makeBase, makeDerivative, snapshot, validateCycloneDx16, writeConfig, type BaseVersion } from './helpers.ts';
 
@@ -312,6 +313,25 @@ describe('llama package', () => {
     }
     await assert.rejects(pack(config, { out, version: 'v2', configName: 'llama-bump.json' }), { code: 'PACKAGE_VERSION_INVALID' });
     assert.deepEqual(await snapshot(out), before);
+  });
+
+  it('leaves the output directory out when it lies inside an input, and reports progress in bytes', async () => {
+    const project = join(root, 'selfpack');
+    await cp(join(root, 'deriv'), project, { recursive: true });
+    const config = { derivative: derivative('3.2', 'Llama-3.2-Tiny-Self'), licensee: LICENSEE };
+    const events: ProgressEvent[] = [];
+    const first = await pack(config, { inputs: [{ source: 'selfpack' }], out: 'selfpack/packages', configName: 'llama-self.json', onProgress: (e) => events.push(e) });
+    const second = await pack(config, { inputs: [{ source: 'selfpack' }], out: 'selfpack/packages', bump: 'patch', configName: 'llama-self.json' });
+    assert.equal(second.version, '1.0.1');
+    assert.deepEqual(second.manifest.files.map((f) => f.path), first.manifest.files.map((f) => f.path));
+    assert.ok(!second.manifest.files.some((f) => f.path.startsWith('packages/')));
+    assert.ok(second.notes.some((n) => n.includes('output directory')));
+
+    const payload = first.manifest.files.filter((f) => f.role === 'weights' || f.role === 'file').reduce((sum, f) => sum + f.size, 0);
+    assert.deepEqual(events[0], { type: 'start', task: 'package', label: 'Llama-3.2-Tiny-Self-1.0.0.tar', unit: 'bytes', total: payload });
+    const advances = events.filter((e) => e.type === 'advance');
+    assert.deepEqual(advances.at(-1), { type: 'advance', task: 'package', done: payload, total: payload });
+    assert.deepEqual(events.at(-1), { type: 'end', task: 'package', ok: true });
   });
 
   it('never lets the Hugging Face token into the package', async () => {
