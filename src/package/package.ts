@@ -109,7 +109,7 @@ function complianceError(blocking: readonly PackageFinding[], outDir: string): C
   const first = blocking[0]!;
   const list = blocking.map((f) => `${f.id}: ${f.message}`).join('; ');
   return new ComplianceError('PACKAGE_BLOCKED', `Packaging stopped by ${blocking.length} blocking license finding${blocking.length === 1 ? '' : 's'}: ${list}`, {
-    hint: `${first.hint ?? 'Fix the finding'} (nothing was written to ${outDir}; a finding that does not apply can be waived with a reason in the configuration's waivers).`,
+    hint: `${(first.hint ?? 'Fix the finding.').replace(/\.?$/, '.')} Nothing was written to ${outDir}. A finding that does not apply can be waived, with a reason, in the configuration's waivers.`,
     details: { findings: blocking, outDir },
   });
 }

@@ -60,7 +60,7 @@ describe('llama package (CLI)', () => {
     const blocked = await runCli(['package', 'deriv', '--name', 'Acme-Tiny', '--version', '2.0.0'], { cwd: dir, env });
     assert.equal(blocked.code, 3, blocked.stderr);
     assert.match(blocked.stderr, /^Error: Packaging stopped by 1 blocking license finding: naming-prefix: /m);
-    assert.match(blocked.stderr, /^Hint: .*nothing was written/m);
+    assert.match(blocked.stderr, /^Hint: .*\. Nothing was written to .*release\. A finding that does not apply can be waived/m);
     assert.deepEqual(await snapshot(join(dir, 'release')), before);
 
     const blockedJson = await runCli(['package', 'deriv', '--name', 'Acme-Tiny', '--version', '2.0.0', '--json'], { cwd: dir, env });
