@@ -10,7 +10,9 @@
  *   (whole rows of `rowLength` elements) → `dstType` bytes. A `src` backed by a SharedArrayBuffer is read in place
  *   (read file data straight into `new Uint8Array(new SharedArrayBuffer(n))` to save a copy); otherwise it is copied
  *   into a shared staging buffer that the pool reuses. `dst` (optional, must be backed by a SharedArrayBuffer and large
- *   enough) receives the result; otherwise a new shared buffer is returned.
+ *   enough) receives the result; otherwise a new shared buffer is returned. For many calls, pass `src`/`dst` views of
+ *   shared buffers you reuse: a fresh SharedArrayBuffer stays referenced from the worker isolates until their garbage
+ *   collector runs, which in mostly idle-JS workers can be late (memory grows with the number of calls).
  * - `pool.quantize(type, src: Float32Array, rowLength)` → Promise<Uint8Array>: the pool counterpart of quantizeRows.
  * - `pool.close()`: terminates the workers.
  * Tensors under `inlineBelow` elements (default 65536) are converted on the calling thread (message cost > work).
