@@ -134,6 +134,10 @@ export async function createGpuQuantizer(options: GpuQuantizerOptions = {}): Pro
   let destroyed = false;
   let queue: Promise<unknown> = Promise.resolve();
   const stats = { dispatches: 0 };
+  let lostReason: string | undefined;
+  void device.lost.then((info) => {
+    if (!destroyed) lostReason = info.message || info.reason;
+  });
 
   function pipelineFor(type: GgmlTypeName): Promise<GPUComputePipeline> {
     let p = pipelines.get(type);
@@ -225,56 +229,75 @@ export async function createGpuQuantizer(options: GpuQuantizerOptions = {}): Pro
 
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const params = new Uint32Array(PARAMS_BYTES / 4);
-    let index = 0;
-    for (let b0 = 0; b0 < nBlocks; b0 += perChunk, index++) {
-      const nb = Math.min(perChunk, nBlocks - b0);
-      const slot = slots[index % 2]!;
-      await slot.busy; // read-back of the chunk that used this slot two steps ago is done
-      const srcStart = b0 * srcPerBlock;
-      const srcLen = nb * srcPerBlock;
-      let chunk = src.bytes.subarray(srcStart, srcStart + srcLen);
-      if (srcLen % 4 !== 0 || chunk.byteOffset % 4 !== 0) {
-        const padded = new Uint8Array(align4(srcLen));
-        padded.set(chunk);
-        chunk = padded;
-      }
-      device.queue.writeBuffer(slot.src, 0, chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      params[0] = nb;
-      params[1] = DTYPE_CODE[src.dtype];
-      device.queue.writeBuffer(slot.params, 0, params);
-
-      const dstLen = nb * t.typeSize;
-      const readLen = align4(dstLen);
-      const groups = Math.ceil(nb / WORKGROUP);
-      const gx = Math.min(groups, maxGrid);
-      const gy = Math.ceil(groups / gx);
-      const enc = device.createCommandEncoder();
-      enc.clearBuffer(slot.dst, 0, align4(dstLen + 4));
-      const pass = enc.beginComputePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, slot.bindGroup);
-      pass.dispatchWorkgroups(gx, gy);
-      stats.dispatches++;
-      pass.end();
-      enc.copyBufferToBuffer(slot.dst, 0, slot.read, 0, readLen);
-      device.queue.submit([enc.finish()]);
-      const outOffset = b0 * t.typeSize;
-      slot.busy = slot.read.mapAsync(GPUMapMode.READ, 0, readLen).then(() => {
-        out.set(new Uint8Array(slot.read.getMappedRange(0, readLen), 0, dstLen), outOffset);
-        slot.read.unmap();
+    let failure: unknown;
+    try {
+      await dispatchAll();
+    } catch (error) {
+      failure = error;
+    }
+    // pop both scopes whatever happened, so the next tensor starts clean
+    const validation = await device.popErrorScope().catch(() => null);
+    const oom = await device.popErrorScope().catch(() => null);
+    if (lostReason !== undefined) {
+      throw new EnvironmentError('GPU_DEVICE_LOST', `The GPU device was lost while quantizing to ${type}: ${lostReason}`, {
+        hint: 'The driver reset the GPU (a watchdog timeout or a driver fault). Retry, or use --device cpu.',
+        cause: failure,
       });
     }
-    await Promise.all(slots.map((s) => s.busy));
-    const validation = await device.popErrorScope();
-    const oom = await device.popErrorScope();
     if (oom !== null) {
       throw new EnvironmentError('GPU_OUT_OF_MEMORY', `The GPU ran out of memory quantizing to ${type}: ${oom.message}`, {
-        hint: 'Lower the chunk size, close other GPU programs, or use --device cpu.',
+        hint: 'Close other GPU programs, or use --device cpu.',
       });
     }
     if (validation !== null) throw new Error(`WebGPU validation error in the ${type} kernel: ${validation.message}`);
+    if (failure !== undefined) throw failure;
     return out;
+
+    async function dispatchAll(): Promise<void> {
+      const params = new Uint32Array(PARAMS_BYTES / 4);
+      let index = 0;
+      for (let b0 = 0; b0 < nBlocks; b0 += perChunk, index++) {
+        const nb = Math.min(perChunk, nBlocks - b0);
+        const slot = slots[index % 2]!;
+        await slot.busy; // read-back of the chunk that used this slot two steps ago is done
+        const srcStart = b0 * srcPerBlock;
+        const srcLen = nb * srcPerBlock;
+        let chunk = src.bytes.subarray(srcStart, srcStart + srcLen);
+        if (srcLen % 4 !== 0 || chunk.byteOffset % 4 !== 0) {
+          const padded = new Uint8Array(align4(srcLen));
+          padded.set(chunk);
+          chunk = padded;
+        }
+        device.queue.writeBuffer(slot.src, 0, chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        params[0] = nb;
+        params[1] = DTYPE_CODE[src.dtype];
+        device.queue.writeBuffer(slot.params, 0, params);
+
+        const dstLen = nb * t.typeSize;
+        const readLen = align4(dstLen);
+        const groups = Math.ceil(nb / WORKGROUP);
+        const gx = Math.min(groups, maxGrid);
+        const gy = Math.ceil(groups / gx);
+        const enc = device.createCommandEncoder();
+        enc.clearBuffer(slot.dst, 0, align4(dstLen + 4));
+        const pass = enc.beginComputePass();
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, slot.bindGroup);
+        pass.dispatchWorkgroups(gx, gy);
+        stats.dispatches++;
+        pass.end();
+        enc.copyBufferToBuffer(slot.dst, 0, slot.read, 0, readLen);
+        device.queue.submit([enc.finish()]);
+        const outOffset = b0 * t.typeSize;
+        const busy = slot.read.mapAsync(GPUMapMode.READ, 0, readLen).then(() => {
+          out.set(new Uint8Array(slot.read.getMappedRange(0, readLen), 0, dstLen), outOffset);
+          slot.read.unmap();
+        });
+        busy.catch(() => undefined); // awaited later; never an unhandled rejection
+        slot.busy = busy;
+      }
+      await Promise.all(slots.map((s) => s.busy));
+    }
   }
 
   return {
