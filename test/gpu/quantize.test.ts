@@ -26,7 +26,7 @@ before(async () => {
     gpu = await createGpuQuantizer({ allowSoftware: true });
   } catch (error) {
     if (!(error instanceof LlamaError) || error.exitCode !== 7) throw error;
-    skipReason = `no GPU adapter: ${error.message}`;
+    skipReason = error.message;
   }
 });
 after(() => gpu?.destroy());

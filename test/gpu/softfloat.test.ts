@@ -57,7 +57,7 @@ before(async () => {
     gpu = await openGpu({ allowSoftware: true });
   } catch (error) {
     if (!(error instanceof LlamaError) || error.exitCode !== 7) throw error;
-    skipReason = `no GPU adapter: ${error.message}`;
+    skipReason = error.message;
   }
 });
 after(() => gpu?.device.destroy());

@@ -86,7 +86,15 @@ const WORKGROUP = 64;
 const PARAMS_BYTES = 16;
 
 function readKernel(file: string): string {
-  return readFileSync(new URL(`./${file}`, import.meta.url), 'utf8');
+  const url = new URL(`./${file}`, import.meta.url);
+  try {
+    return readFileSync(url, 'utf8');
+  } catch (error) {
+    throw new EnvironmentError('GPU_KERNEL_MISSING', `The GPU kernel source ${file} is missing next to the quantizer (${url.pathname}).`, {
+      hint: 'The installation is incomplete: reinstall llama-dist (a build must copy src/quant/gpu/*.wgsl into dist/src/quant/gpu/), or use --device cpu.',
+      cause: error,
+    });
+  }
 }
 
 /** Full WGSL module: the shared softfloat and I/O code, then the type's kernel files. */
