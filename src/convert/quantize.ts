@@ -174,8 +174,19 @@ function firstNonFinite(type: GgmlTypeName, bytes: Uint8Array): number {
     }
     return -1;
   }
+  // F16 / BF16: exponent all ones. Two halves per 32-bit word on the fast path.
   const mask = type === 'F16' ? 0x7c00 : 0x7f80;
-  for (let i = 0; i + 1 < bytes.length; i += 2) if (((bytes[i]! | (bytes[i + 1]! << 8)) & mask) === mask) return i >> 1;
+  const maskHigh = (mask << 16) >>> 0;
+  let start = 0;
+  if (bytes.byteOffset % 4 === 0) {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      if ((w & mask) === mask || ((w & maskHigh) >>> 0) === maskHigh) return (w & mask) === mask ? 2 * i : 2 * i + 1;
+    }
+    start = words.length * 4;
+  }
+  for (let i = start; i + 1 < bytes.length; i += 2) if (((bytes[i]! | (bytes[i + 1]! << 8)) & mask) === mask) return i >> 1;
   return -1;
 }
 
@@ -188,61 +199,81 @@ function nonFiniteError(t: SourceTensor, index: number): IntegrityError {
 
 /**
  * Shared-memory buffers reused for every chunk: the pool's workers read the source and write the result in place.
- * (Fresh SharedArrayBuffers per chunk are referenced from the worker isolates until their garbage collector runs,
- * which it rarely does, so memory would grow with the model size.)
+ * (Fresh SharedArrayBuffers per chunk stay referenced from the worker isolates until their garbage collector runs,
+ * which it rarely does: memory grew with the model size, 3 GB for a 2 GB model.) Three source slots and two
+ * destination slots let chunk k+1 be read while chunk k is converted and chunk k-1 written.
  */
 class SharedScratch {
-  private src = new Uint8Array(new SharedArrayBuffer(0));
-  private dst = new Uint8Array(new SharedArrayBuffer(0));
+  private readonly slots = new Map<string, Uint8Array>();
 
-  source(bytes: Uint8Array): Uint8Array {
-    if (this.src.length < bytes.length) this.src = new Uint8Array(new SharedArrayBuffer(bytes.length));
-    const view = this.src.subarray(0, bytes.length);
-    view.set(bytes);
-    return view;
-  }
-
-  destination(length: number): Uint8Array {
-    if (this.dst.length < length) this.dst = new Uint8Array(new SharedArrayBuffer(length));
-    return this.dst;
+  get(kind: 'src' | 'dst', index: number, length: number): Uint8Array {
+    const key = `${kind}${index}`;
+    let buffer = this.slots.get(key);
+    if (buffer === undefined || buffer.length < length) {
+      buffer = new Uint8Array(new SharedArrayBuffer(length));
+      this.slots.set(key, buffer);
+    }
+    return buffer.subarray(0, length);
   }
 }
 
-/** Bytes of one tensor in its output type, produced chunk by chunk into `emit` (which must be done with them on return). */
+interface Chunk {
+  bytes: Uint8Array;
+  type: GgmlTypeName;
+  row: number;
+  count: number;
+}
+
+/**
+ * One tensor in its output type, chunk by chunk into `emit`, pipelined: the read of chunk k+1 (libuv), the conversion
+ * of chunk k (pool workers) and the write of chunk k-1 (libuv) run at the same time; memory stays a few chunks.
+ */
 async function produceTensor(p: Planned, pool: QuantPool, scratch: SharedScratch, emit: (bytes: Uint8Array) => Promise<void>): Promise<void> {
   const t = p.source;
   const rows = tensorRows(t);
+  if (rows === 0) return;
   const rowLength = t.ne[0]!;
   const perChunk = Math.max(t.rowAlign, Math.floor(CHUNK_ELEMENTS / rowLength / t.rowAlign) * t.rowAlign);
   const raw = t.readRawRows;
-  const read = async (row: number): Promise<{ bytes: Uint8Array; type: GgmlTypeName; offset: number }> => {
-    const count = Math.min(perChunk, rows - row);
-    if (raw !== undefined) return { bytes: await raw(row, count), type: t.type, offset: row * rowLength };
-    const f32 = await t.readRows(row, count);
-    return { bytes: new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength), type: 'F32', offset: row * rowLength };
-  };
+  const srcRowBytes = rowLength * (raw !== undefined ? GGML_TYPES[t.type].typeSize : 4);
   const outRowBytes = rowSizeBytes(p.type, rowLength);
-  let next = rows > 0 ? read(0) : undefined;
-  for (let row = 0; row < rows; row += perChunk) {
-    const chunk = await next!;
-    // read the next chunk while this one is converted and written
-    next = row + perChunk < rows ? read(row + perChunk) : undefined;
-    next?.catch(() => {}); // observed when awaited; keeps a failure here from being reported as unhandled
-    const bad = firstNonFinite(chunk.type, chunk.bytes);
-    if (bad >= 0) throw nonFiniteError(t, chunk.offset + bad);
-    if (chunk.type === p.type) {
-      await emit(chunk.bytes);
-      continue;
-    }
+  const read = async (k: number): Promise<Chunk> => {
+    const row = k * perChunk;
     const count = Math.min(perChunk, rows - row);
-    const out = await pool.convert({
-      srcType: chunk.type as 'F32' | 'F16' | 'BF16',
-      src: scratch.source(chunk.bytes),
-      dstType: p.type,
-      rowLength,
-      dst: scratch.destination(count * outRowBytes),
-    });
-    await emit(out);
+    const target = scratch.get('src', k % 3, count * srcRowBytes);
+    if (raw !== undefined) return { bytes: await raw(row, count, target), type: t.type, row, count };
+    const f32 = await t.readRows(row, count);
+    target.set(new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength));
+    return { bytes: target, type: 'F32', row, count };
+  };
+  const chunks = Math.ceil(rows / perChunk);
+  let next: Promise<Chunk> | undefined = read(0);
+  let writing: Promise<void> = Promise.resolve();
+  try {
+    for (let k = 0; k < chunks; k++) {
+      const chunk: Chunk = await next!;
+      // slot (k+1) % 3 last held chunk k-2, whose write finished before chunk k-1's began
+      next = k + 1 < chunks ? read(k + 1) : undefined;
+      next?.catch(() => {}); // observed when awaited; keeps an early failure from being reported as unhandled
+      const bad = firstNonFinite(chunk.type, chunk.bytes);
+      if (bad >= 0) throw nonFiniteError(t, chunk.row * rowLength + bad);
+      const out =
+        chunk.type === p.type
+          ? chunk.bytes
+          : await pool.convert({
+              srcType: chunk.type as 'F32' | 'F16' | 'BF16',
+              src: chunk.bytes,
+              dstType: p.type,
+              rowLength,
+              dst: scratch.get('dst', k % 2, chunk.count * outRowBytes),
+            });
+      await writing;
+      writing = emit(out);
+    }
+    await writing;
+  } finally {
+    // never leave a read or write running into the next tensor's buffers
+    await Promise.allSettled([next, writing]);
   }
 }
 

@@ -30,8 +30,8 @@ export interface SourceTensor {
   file: string;
   /** Rows [row, row + count) as float32, transformed as the GGUF wants them. */
   readRows(row: number, count: number): Promise<Float32Array>;
-  /** The same rows as stored in the source, when no transformation applies (copies keep the bytes). */
-  readRawRows?: (row: number, count: number) => Promise<Uint8Array>;
+  /** The same rows as stored in the source, when no transformation applies (copies keep the bytes); into `target` if given. */
+  readRawRows?: (row: number, count: number, target?: Uint8Array) => Promise<Uint8Array>;
 }
 
 export interface ModelSource {
@@ -137,7 +137,7 @@ function hfTensor(checkpoint: SafetensorsCheckpoint, st: SafetensorsTensor, name
       return heads > 0 ? permuteHeads(values, count, rowLength, rowAlign) : values;
     },
   };
-  if (heads === 0) tensor.readRawRows = (row, count) => checkpoint.readRowsRaw(st, row, count);
+  if (heads === 0) tensor.readRawRows = (row, count, target) => checkpoint.readRowsRaw(st, row, count, target);
   return tensor;
 }
 
@@ -203,7 +203,8 @@ export async function openGgufSource(path: string): Promise<ModelSource> {
     }
     const size = type === 'F32' ? 4 : 2;
     const rowBytes = info.ne[0]! * size;
-    const readRawRows = (row: number, count: number): Promise<Uint8Array> => reader.read(info, row * rowBytes, count * rowBytes);
+    const readRawRows = (row: number, count: number, target?: Uint8Array): Promise<Uint8Array> =>
+      reader.read(info, row * rowBytes, count * rowBytes, target);
     return {
       name: info.name,
       ne: info.ne,

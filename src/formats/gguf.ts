@@ -395,9 +395,11 @@ export class GgufTensorReader {
     this.file = file;
   }
 
-  async read(tensor: GgufTensorInfo, byteOffset: number, length: number): Promise<Uint8Array> {
+  /** `length` bytes of `tensor` from `byteOffset`; into `target` when given. */
+  async read(tensor: GgufTensorInfo, byteOffset: number, length: number, target?: Uint8Array): Promise<Uint8Array> {
     this.handle ??= await open(this.file.path, 'r');
-    const buffer = Buffer.allocUnsafe(length);
+    if (target !== undefined && target.length < length) throw new RangeError('GgufTensorReader.read: target too small');
+    const buffer = target === undefined ? Buffer.allocUnsafe(length) : target.subarray(0, length);
     const start = this.file.dataStart + tensor.offset + byteOffset;
     let done = 0;
     while (done < length) {

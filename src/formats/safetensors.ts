@@ -268,8 +268,8 @@ export class SafetensorsCheckpoint {
     return this.tensors.find((t) => t.name === name);
   }
 
-  /** Raw bytes of `count` rows (of the innermost dimension's stride) starting at `row`. */
-  async readRowsRaw(tensor: SafetensorsTensor, row: number, count: number): Promise<Uint8Array> {
+  /** Raw bytes of `count` rows (of the innermost dimension's stride) starting at `row`; into `target` when given. */
+  async readRowsRaw(tensor: SafetensorsTensor, row: number, count: number, target?: Uint8Array): Promise<Uint8Array> {
     const rowBytes = rowByteLength(tensor);
     const start = tensor.begin + row * rowBytes;
     const length = count * rowBytes;
@@ -277,7 +277,8 @@ export class SafetensorsCheckpoint {
       throw new RangeError(`rows ${row}+${count} out of range for ${tensor.name}`);
     }
     const handle = await this.handle(tensor.file);
-    const buffer = Buffer.allocUnsafe(length);
+    if (target !== undefined && target.length < length) throw new RangeError('readRowsRaw: target too small');
+    const buffer = target === undefined ? Buffer.allocUnsafe(length) : target.subarray(0, length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await handle.read(buffer, done, length - done, start + done);
