@@ -28,10 +28,12 @@ export class StreamingHasher {
     }
   }
 
-  update(chunk: Uint8Array): void {
-    this.#sha256.update(chunk);
-    this.#gitSha1?.update(chunk);
-    this.#size += chunk.byteLength;
+  update(chunks: Uint8Array | readonly Uint8Array[]): void {
+    for (const chunk of chunks instanceof Uint8Array ? [chunks] : chunks) {
+      this.#sha256.update(chunk);
+      this.#gitSha1?.update(chunk);
+      this.#size += chunk.byteLength;
+    }
   }
 
   get size(): number {
@@ -99,11 +101,15 @@ if (sha1) sha1.update('blob ' + workerData.gitSha1ForSize + '\\0');
 let size = 0;
 parentPort.on('message', (m) => {
   if (m.type === 'data') {
-    const b = new Uint8Array(m.buf, m.offset, m.length);
-    sha256.update(b);
-    if (sha1) sha1.update(b);
-    size += m.length;
-    parentPort.postMessage({ type: 'ack', length: m.length });
+    let length = 0;
+    for (const buf of m.bufs) {
+      const b = new Uint8Array(buf);
+      sha256.update(b);
+      if (sha1) sha1.update(b);
+      length += b.byteLength;
+    }
+    size += length;
+    parentPort.postMessage({ type: 'ack', length });
   } else if (m.type === 'digest') {
     parentPort.postMessage({ type: 'digest', sha256: sha256.digest('hex'), gitSha1: sha1 ? sha1.digest('hex') : undefined, size });
   }
@@ -148,15 +154,24 @@ export class WorkerHasher {
     return this.#size;
   }
 
-  /** Hand bytes over in file order. Do not touch `chunk` afterwards: its memory may move to the worker. */
-  async update(chunk: Uint8Array): Promise<void> {
+  /**
+   * Hand bytes over in file order (one chunk or several in one message). Do not touch them afterwards: their memory
+   * may move to the worker.
+   */
+  async update(chunks: Uint8Array | readonly Uint8Array[]): Promise<void> {
     if (this.#failure) throw this.#failure;
-    const owns = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
-    const data = owns ? chunk : new Uint8Array(chunk);
-    const buf = data.buffer as ArrayBuffer;
-    this.#inFlight += data.byteLength;
-    this.#size += data.byteLength;
-    this.#worker.postMessage({ type: 'data', buf, offset: 0, length: data.byteLength }, [buf]);
+    const list = chunks instanceof Uint8Array ? [chunks] : chunks;
+    const bufs: ArrayBuffer[] = [];
+    let length = 0;
+    for (const chunk of list) {
+      // Socket reads own their memory (moved, no copy); a view into a bigger buffer is copied so its owner stays intact.
+      const owns = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
+      bufs.push((owns ? chunk : new Uint8Array(chunk)).buffer as ArrayBuffer);
+      length += chunk.byteLength;
+    }
+    this.#inFlight += length;
+    this.#size += length;
+    this.#worker.postMessage({ type: 'data', bufs }, bufs);
     while (this.#inFlight > this.#maxInFlight && !this.#failure) await new Promise<void>((resolve) => (this.#drained = resolve));
     if (this.#failure) throw this.#failure;
   }

@@ -109,7 +109,8 @@ class Piece implements PieceState {
   readonly diskBytes: number;
   /** Bytes reserved from the shared memory budget (pieces issued ahead of the cursor). */
   reserved = 0;
-  readonly queue: Buffer[] = [];
+  /** Batches of chunks on disk, waiting for the hasher (in order). */
+  readonly queue: Buffer[][] = [];
   #wake: (() => void) | undefined;
 
   constructor(index: number, start: number, length: number, received: number) {
@@ -120,8 +121,8 @@ class Piece implements PieceState {
     this.diskBytes = received;
   }
 
-  push(chunk: Buffer): void {
-    this.queue.push(chunk);
+  push(batch: Buffer[]): void {
+    this.queue.push(batch);
     this.wakeUp();
   }
 
@@ -159,6 +160,14 @@ function parseContentRange(value: string | undefined): { start: number; end: num
   const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value?.trim() ?? '');
   if (!m) return undefined;
   return { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? undefined : Number(m[3]) };
+}
+
+async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+  for (let off = 0; off < data.length; ) {
+    const { bytesWritten } = await handle.write(data, off, data.length - off, position + off);
+    if (bytesWritten === 0) throw Object.assign(new Error('no progress writing'), { code: 'EIO' });
+    off += bytesWritten;
+  }
 }
 
 function statePath(partialPath: string): string {
@@ -358,10 +367,10 @@ export class TransferEngine {
         let hashed = p.diskBytes;
         while (hashed < p.length) {
           if (att.failure !== undefined) return;
-          const chunk = p.queue.shift();
-          if (chunk) {
-            hashed += chunk.length;
-            await hasher.update(chunk);
+          const batch = p.queue.shift();
+          if (batch) {
+            for (const chunk of batch) hashed += chunk.length;
+            await hasher.update(batch);
             continue;
           }
           await p.next();
@@ -531,13 +540,15 @@ export class TransferEngine {
         let pendingBytes = 0;
         flush = async (): Promise<void> => {
           if (pendingBytes === 0) return;
-          // One buffer that owns its memory: one write, and the hash worker can take it without a copy.
-          const batch = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+          // One writev for the batch and one message to the hash worker, no copy: socket reads own their memory.
+          const batch = pending;
           const bytes = pendingBytes;
           pending = [];
           pendingBytes = 0;
           try {
-            await att.handle.write(batch, 0, bytes, position);
+            const { bytesWritten } = await att.handle.writev(batch, position);
+            // A short write (rare on regular files) is completed from a copy of what is left.
+            if (bytesWritten < bytes) await writeAll(att.handle, Buffer.concat(batch).subarray(bytesWritten), position + bytesWritten);
           } catch (error) {
             throw this.#fsError(error, target);
           }
