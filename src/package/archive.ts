@@ -60,6 +60,36 @@ export interface SinkResult {
 
 const ZERO_BLOCK = Buffer.alloc(512);
 
+/** Largest size the ustar size field holds in octal (11 digits): 8 GiB - 1. */
+const USTAR_MAX_SIZE = 0o77777777777;
+
+/**
+ * The header block(s) of one entry: a pax extended header first only when ustar cannot hold the entry, carrying
+ * only the fields that do not fit (`path`, `size`), then the ustar header with owner 0:0, no names, no atime/ctime.
+ */
+export function entryHeader(entry: { path: string; type: 'File' | 'Directory'; size: number; mode: number; mtime: Date }): Buffer[] {
+  const header = new Header({
+    path: entry.path,
+    mode: entry.mode,
+    uid: 0,
+    gid: 0,
+    size: entry.size,
+    mtime: entry.mtime,
+    type: entry.type,
+    uname: '',
+    gname: '',
+    devmaj: 0,
+    devmin: 0,
+  });
+  const block = Buffer.alloc(512);
+  if (!header.encode(block)) return [block];
+  const pax = new Pax({
+    path: Buffer.byteLength(entry.path) > 99 || !/^[\x20-\x7e]*$/.test(entry.path) ? entry.path : undefined,
+    size: entry.size > USTAR_MAX_SIZE ? entry.size : undefined,
+  } as ConstructorParameters<typeof Pax>[0]);
+  return [pax.encode(), block];
+}
+
 /** A reproducible tar archive written to `target` (via a temporary file), entries under `root/`. */
 export class TarSink implements PackageSink {
   readonly target: string;
@@ -118,30 +148,7 @@ export class TarSink implements PackageSink {
   };
 
   #header(path: string, type: 'File' | 'Directory', size: number, mode: number): void {
-    const fields = {
-      path,
-      mode,
-      uid: 0,
-      gid: 0,
-      size,
-      mtime: this.#mtime,
-      type,
-      uname: '',
-      gname: '',
-      devmaj: 0,
-      devmin: 0,
-    } as const;
-    const header = new Header(fields);
-    const block = Buffer.alloc(512);
-    if (header.encode(block)) {
-      // Only the fields ustar could not hold, so the extended header is as reproducible as the entry itself.
-      const pax = new Pax({
-        path: Buffer.byteLength(path) > 99 || !/^[\x20-\x7e]*$/.test(path) ? path : undefined,
-        size: size > 0o77777777777 ? size : undefined,
-      } as ConstructorParameters<typeof Pax>[0]);
-      this.#queue(pax.encode());
-    }
-    this.#queue(block);
+    for (const block of entryHeader({ path, type, size, mode, mtime: this.#mtime })) this.#queue(block);
   }
 
   async addDirectory(path: string): Promise<void> {

@@ -5,7 +5,8 @@ import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DirectorySink, TarSink } from '../../src/package/archive.ts';
+import { Header, Pax } from 'tar';
+import { DirectorySink, entryHeader, TarSink } from '../../src/package/archive.ts';
 import { SLOT_BYTES, SLOTS } from '../../src/package/pipeline.ts';
 import { IntegrityError } from '../../src/errors.ts';
 
@@ -152,6 +153,34 @@ describe('TarSink', () => {
     });
     await sink.abort();
     assert.deepEqual(await readdir(join(dir, 'shrink')), []);
+  });
+});
+
+describe('entryHeader', () => {
+  it('records a size of 8 GiB or more in a pax header holding only the size', () => {
+    const size = 9 * 1024 ** 3 + 17;
+    const blocks = entryHeader({ path: 'p/model-00001-of-00002.gguf', type: 'File', size, mode: 0o644, mtime: new Date(0) });
+    assert.equal(blocks.length, 2);
+    const [paxBlock, ustar] = blocks as [Buffer, Buffer];
+    const paxHeader = new Header(paxBlock);
+    assert.equal(paxHeader.type, 'ExtendedHeader');
+    const body = paxBlock.subarray(512, 512 + paxHeader.size!).toString('utf8');
+    const match = /^(\d+) size=(\d+)\n$/.exec(body);
+    assert.ok(match, body);
+    assert.equal(Number(match[1]), Buffer.byteLength(body));
+    assert.equal(Number(match[2]), size);
+    assert.deepEqual({ ...Pax.parse(body) }, { ...new Pax({ size } as ConstructorParameters<typeof Pax>[0]) });
+    // The ustar header still carries the size (base-256, as GNU tar writes it) and the short path.
+    const decoded = new Header(ustar);
+    assert.equal(decoded.size, size);
+    assert.equal(decoded.path, 'p/model-00001-of-00002.gguf');
+    assert.equal(decoded.uid, 0);
+    assert.ok(decoded.cksumValid);
+    assert.equal(ustar[124]! & 0x80, 0x80);
+  });
+
+  it('needs no pax header for short ASCII paths below 8 GiB', () => {
+    assert.equal(entryHeader({ path: 'p/a.bin', type: 'File', size: 0o77777777777, mode: 0o644, mtime: new Date(0) }).length, 1);
   });
 });
 
