@@ -71,7 +71,7 @@ export interface QuantizeResult {
 const CHUNK_ELEMENTS = 1 << 22;
 
 /** Where a repo id pulled into the HF cache lives: snapshots/<commit of refs/<revision>>. */
-async function resolveRepoId(input: string, cacheDir: string | undefined): Promise<string | undefined> {
+async function resolveRepoId(input: string, cacheDir: string | undefined): Promise<{ dir: string; name: string } | undefined> {
   const m = /^([\w.-]+\/[\w.-]+)(?:@([\w./-]+))?$/.exec(input);
   if (m === null) return undefined;
   const root = join(cacheDir ?? resolveCacheDir(undefined), repoFolderName(m[1]!));
@@ -91,7 +91,7 @@ async function resolveRepoId(input: string, cacheDir: string | undefined): Promi
   }
   const dir = join(root, 'snapshots', commit);
   try {
-    return (await stat(dir)).isDirectory() ? dir : undefined;
+    return (await stat(dir)).isDirectory() ? { dir, name: m[1]!.split('/')[1]! } : undefined;
   } catch {
     return undefined;
   }
@@ -104,7 +104,7 @@ export async function openModelSource(input: string, cwd: string, cacheDir?: str
     info = await stat(path);
   } catch {
     const cached = await resolveRepoId(input, cacheDir);
-    if (cached !== undefined) return openHfSource(cached);
+    if (cached !== undefined) return openHfSource(cached.dir, cached.name);
     throw new UsageError('QUANTIZE_INPUT_NOT_FOUND', `${input} is neither a file, a directory nor a repo pulled into the cache`, {
       hint: 'Pass a Hugging Face checkpoint directory, an F32/F16/BF16 .gguf file, or run `llama pull <repo>` first.',
       details: { input },

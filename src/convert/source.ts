@@ -56,7 +56,7 @@ export function tensorRows(t: { ne: readonly number[] }): number {
 // ------------------------------------------------------------------------------------------------ Hugging Face source
 
 /** Open a Hugging Face LlamaForCausalLM checkpoint directory as convert_hf_to_gguf.py would see it. */
-export async function openHfSource(dir: string): Promise<ModelSource> {
+export async function openHfSource(dir: string, modelName = basename(dir)): Promise<ModelSource> {
   const config = await readLlamaConfig(dir);
   const checkpoint = await SafetensorsCheckpoint.open(dir);
   try {
@@ -88,7 +88,7 @@ export async function openHfSource(dir: string): Promise<ModelSource> {
     return {
       kind: 'hf',
       path: dir,
-      modelName: basename(dir),
+      modelName,
       tensors,
       facts: { nLayer: config.nLayer, nHead: config.nHead, nHeadKv: config.nHeadKv, hasOutput },
       kvs: (fileType) => [
@@ -116,13 +116,17 @@ function hfTensor(checkpoint: SafetensorsCheckpoint, st: SafetensorsTensor, name
   const heads = /\.attn_q\.(weight|bias)$/.test(name) ? config.nHead : /\.attn_k\.(weight|bias)$/.test(name) ? config.nHeadKv : 0;
   const rows = rowCount(st);
   let rowAlign = 1;
+  if (heads > 0 && st.shape.length === 1) {
+    // a q/k bias: the same permutation over its elements (read whole: it is one row)
+    const n = st.shape[0]!;
+    if (n % heads !== 0 || (n / heads) % 2 !== 0) throw badHeads(st, n, heads);
+    return {
+      name, ne, nDims: 1, type: dtype, rowAlign: 1, file: st.file,
+      readRows: async () => permuteHeads(decodeFloats(dtype, await checkpoint.readRowsRaw(st, 0, 1)), n, 1, n / heads),
+    };
+  }
   if (heads > 0) {
-    if (rows % heads !== 0 || (rows / heads) % 2 !== 0) {
-      throw new IntegrityError('CONVERT_BAD_SHAPE', `tensor ${st.name} has ${rows} rows, not ${heads} heads of an even size`, {
-        hint: 'The weights do not match config.json (num_attention_heads / num_key_value_heads).',
-        details: { file: st.file, tensor: st.name },
-      });
-    }
+    if (rows % heads !== 0 || (rows / heads) % 2 !== 0) throw badHeads(st, rows, heads);
     rowAlign = rows / heads;
   }
   const tensor: SourceTensor = {
@@ -139,6 +143,13 @@ function hfTensor(checkpoint: SafetensorsCheckpoint, st: SafetensorsTensor, name
   };
   if (heads === 0) tensor.readRawRows = (row, count, target) => checkpoint.readRowsRaw(st, row, count, target);
   return tensor;
+}
+
+function badHeads(st: SafetensorsTensor, rows: number, heads: number): IntegrityError {
+  return new IntegrityError('CONVERT_BAD_SHAPE', `tensor ${st.name} has ${rows} rows, not ${heads} heads of an even size`, {
+    hint: 'The weights do not match config.json (num_attention_heads / num_key_value_heads).',
+    details: { file: st.file, tensor: st.name },
+  });
 }
 
 function checkShapes(tensors: SourceTensor[], config: LlamaConfig, dir: string): void {

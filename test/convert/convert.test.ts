@@ -287,3 +287,55 @@ test('the reader keeps a checkpoint streaming: tensors are read by row ranges', 
     await ckpt.close();
   }
 });
+
+test('Llama 1 config (no num_key_value_heads, no rope_theta): those KVs are left out, as convert does', async () => {
+  const dir = join(root, 'llama-7b');
+  const desc = await generateCheckpoint(dir, { version: '1', seed: 6, card: false, license: { files: 'none' } });
+  assert.equal(desc.config.num_key_value_heads, undefined);
+  const out = join(root, 'l1.gguf');
+  await quantize({ input: dir, type: 'F16', out });
+  const file = await readGguf(out);
+  assert.equal(getKv(file, 'llama.attention.head_count_kv'), undefined);
+  assert.equal(getKv(file, 'llama.rope.freq_base'), undefined);
+  assert.equal(getKv(file, 'llama.attention.head_count'), desc.shape.heads);
+});
+
+test('q/k biases are permuted like their weights', async () => {
+  const dir = join(root, 'bias');
+  const desc = await generateCheckpoint(dir, { version: '2', seed: 8, card: false, license: { files: 'none' } });
+  // add q_proj / k_proj biases to the single shard
+  const { writeSafetensors } = await import('../support/checkpoint/index.ts');
+  const ckpt = await SafetensorsCheckpoint.open(dir);
+  const tensors: Record<string, { dtype: string; shape: number[]; data: Uint8Array }> = {};
+  for (const t of ckpt.tensors) tensors[t.name] = { dtype: t.dtype, shape: t.shape, data: await ckpt.readRowsRaw(t, 0, t.shape.length === 1 ? 1 : t.shape[0]!) };
+  await ckpt.close();
+  const n = desc.shape.heads * desc.shape.headDim;
+  const bias = Float32Array.from({ length: n }, (_, i) => i);
+  tensors['model.layers.0.self_attn.q_proj.bias'] = { dtype: 'F32', shape: [n], data: new Uint8Array(bias.buffer) };
+  await writeSafetensors(join(dir, 'model.safetensors'), tensors);
+  const out = join(root, 'bias.gguf');
+  await quantize({ input: dir, type: 'F32', out });
+  const got = await tensorF32(await readGguf(out), 'blk.0.attn_q.bias');
+  const hd = desc.shape.headDim;
+  const want = Array.from({ length: n }, (_, r) => {
+    const h = Math.floor(r / hd);
+    const i = Math.floor((r % hd) / 2);
+    const j = r % 2;
+    return h * hd + j * (hd / 2) + i;
+  });
+  assert.deepEqual([...got], want);
+});
+
+test('a repo id pulled into the Hugging Face cache is found through refs/main', async () => {
+  const cache = join(root, 'hub-cache');
+  const commit = 'a'.repeat(40);
+  const snapshot = join(cache, 'models--meta-llama--Llama-2-7b-hf', 'snapshots', commit);
+  await generateCheckpoint(snapshot, { version: '2', seed: 10, card: false, license: { files: 'none' } });
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(join(cache, 'models--meta-llama--Llama-2-7b-hf', 'refs'), { recursive: true });
+  await writeFile(join(cache, 'models--meta-llama--Llama-2-7b-hf', 'refs', 'main'), commit);
+  const result = await quantize({ input: 'meta-llama/Llama-2-7b-hf', type: 'Q8_0', cacheDir: cache, cwd: root });
+  assert.equal(result.input.path, snapshot);
+  assert.equal(result.out, join(root, 'Llama-2-7b-hf-Q8_0.gguf'), 'named after the repo, not the snapshot folder');
+  await rm(result.out);
+});
