@@ -128,10 +128,18 @@ fn sf_add(a: u32, b: u32) -> u32 {
 fn hw_ok(a: u32) -> bool { return ((a >> 23u) & 0xffu) - 1u < 254u; }
 fn hw_res_ok(r: u32) -> bool { return ((r >> 23u) & 0xffu) - 2u < 252u; }
 
+// ±0 + x = x and x + ±0 = x exactly for finite nonzero x; ±0 * finite = signed zero: integer shortcuts for the
+// zeros that sums start from, kept off the slow path.
+fn finite_nonzero(a: u32) -> bool { return (a & F_ABS) - 1u < 0x7f7fffffu; }
+
 fn f_add(a: u32, b: u32) -> u32 {
   if (hw_ok(a) && hw_ok(b)) {
     let r = bitcast<u32>(bitcast<f32>(a ^ ZERO2) + bitcast<f32>(b ^ ZERO2)) ^ ZERO;
     if (hw_res_ok(r)) { return r; }
+  } else if (f_is_zero(a) && finite_nonzero(b)) {
+    return b;
+  } else if (f_is_zero(b) && finite_nonzero(a)) {
+    return a;
   }
   return sf_add(a, b);
 }
@@ -140,6 +148,8 @@ fn f_mul(a: u32, b: u32) -> u32 {
   if (hw_ok(a) && hw_ok(b)) {
     let r = bitcast<u32>(bitcast<f32>(a ^ ZERO2) * bitcast<f32>(b ^ ZERO2)) ^ ZERO;
     if (hw_res_ok(r)) { return r; }
+  } else if ((f_is_zero(a) && (b & F_ABS) < F_INF) || (f_is_zero(b) && (a & F_ABS) < F_INF)) {
+    return (a ^ b) & F_SIGN;
   }
   return sf_mul(a, b);
 }
