@@ -241,13 +241,13 @@ export class TransferEngine {
    * expected bytes (the caller renames it into place); rejects with a typed error otherwise, keeping the partial for a
    * later resume unless its content was wrong.
    */
-  async transfer(target: TransferTarget, onDone?: (doneBytes: number) => void): Promise<TransferOutcome> {
+  async transfer(target: TransferTarget, onDone?: (doneBytes: number) => void, signal?: AbortSignal): Promise<TransferOutcome> {
     let singleStream = false;
     let resumedBytes = 0;
     let last: RestartFile | undefined;
     for (let attempt = 0; attempt < this.#o.fileAttempts; attempt++) {
       try {
-        const out = await this.#attempt(target, singleStream, onDone);
+        const out = await this.#attempt(target, singleStream, onDone, signal);
         if (attempt === 0) resumedBytes = out.resumedBytes;
         return { ...out, resumedBytes };
       } catch (error) {
@@ -279,7 +279,7 @@ export class TransferEngine {
     });
   }
 
-  async #attempt(target: TransferTarget, singleStream: boolean, onDone?: (doneBytes: number) => void): Promise<TransferOutcome> {
+  async #attempt(target: TransferTarget, singleStream: boolean, onDone?: (doneBytes: number) => void, callSignal?: AbortSignal): Promise<TransferOutcome> {
     const key = expectedKey(target);
     let state = await loadState(target);
     const pieceSize = singleStream
@@ -307,7 +307,7 @@ export class TransferEngine {
       throw this.#fsError(error, target);
     }
     const controller = new AbortController();
-    const signal = this.#o.signal ? AbortSignal.any([this.#o.signal, controller.signal]) : controller.signal;
+    const signal = AbortSignal.any([controller.signal, ...(this.#o.signal ? [this.#o.signal] : []), ...(callSignal ? [callSignal] : [])]);
     const att = {
       target,
       handle,

@@ -5,7 +5,7 @@
  * `--offline` touches no network and re-hashes what the lockfile names.
  */
 import { resolve as resolvePath } from 'node:path';
-import { IntegrityError, LlamaError, NetworkError, UsageError } from '../errors.ts';
+import { IntegrityError, NetworkError, UsageError } from '../errors.ts';
 import { HubClient, type RemoteFile } from '../hub/client.ts';
 import { checkRepoId, offlineFromEnv, resolveCacheDir, resolveEndpoint, resolveToken } from '../hub/config.ts';
 import { hashFile } from '../integrity/hash.ts';
@@ -218,6 +218,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
 
   // Biggest first: long transfers start early and small files fill the remaining connections.
   const queue = [...todo].sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1));
+  // One failing file stops the others at once (their partials stay for a resume), not after they finish.
   const abort = new AbortController();
   const stop = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
   let firstError: unknown;
@@ -258,7 +259,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
           onProgress?.({ type: 'advance', task, done, total: f.size });
         }
         emitTotal(false);
-      });
+      }, stop);
       const location = await layout.place(commit, pf, (targets.get(f.path) as TransferTarget).partialPath);
       onProgress?.({ type: 'end', task, ok: true, ...(out.resumedBytes > 0 ? { note: `resumed at ${out.resumedBytes} bytes` } : {}) });
       return { ...finished(f, out.resumedBytes > 0 ? 'resumed' : 'downloaded', location), sha256: out.sha256 };
@@ -278,7 +279,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, queue.length)) }, worker));
   emitTotal(true);
   onProgress?.({ type: 'end', task: 'pull', ok: firstError === undefined });
-  if (firstError !== undefined) throw firstError instanceof LlamaError ? firstError : firstError;
+  if (firstError !== undefined) throw firstError;
 
   // Files that were already here: their sha256 comes from the tree (LFS), the lockfile, or one hashing read (small files).
   for (const f of wanted) {

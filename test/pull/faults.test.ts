@@ -222,3 +222,22 @@ test('a file big enough to be hashed on a worker thread: truncated and flipped a
   assert.ok(error instanceof IntegrityError, String(error));
   assert.ok(error.message.includes(sha256(big)));
 });
+
+test('one file failing stops the other transfers at once; their partials stay for a resume', async (t) => {
+  const hub = await startHubServer();
+  t.after(() => hub.close());
+  const slow = pattern(4 * 1024 * 1024, 23);
+  await hub.addRepo({ id: 'org/two', files: { 'slow.safetensors': slow, 'bad.safetensors': pattern(200_000, 24) } });
+  hub.injectFault({ kind: 'throttle', bytesPerSecond: 256 * 1024, path: 'slow.safetensors' });
+  hub.injectFault({ kind: 'flip', offset: 10, path: 'bad.safetensors' });
+  const dir = await tempDir(t);
+  const error = await pull({ repo: 'org/two', endpoint: hub.url, cacheDir: dir, lockfile: false, retry: FAST_RETRY, env: {}, concurrency: 2, pieceSize: 8 * 1024 * 1024 }).catch((e: unknown) => e);
+  assert.ok(error instanceof IntegrityError, String(error));
+  assert.match(error.message, /bad\.safetensors/);
+  await hub.idle();
+  // The slow file (16 s at its rate) was stopped, not finished: its partial and resume record are there.
+  assert.ok(hub.stats((e) => e.file === 'slow.safetensors').fileBytesSent < slow.length);
+  const blobs = await readdir(join(dir, 'models--org--two', 'blobs'));
+  assert.ok(blobs.includes(`${sha256(slow)}.incomplete`), blobs.join(','));
+  assert.ok(blobs.includes(`${sha256(slow)}.incomplete.state.json`), blobs.join(','));
+});
