@@ -16,6 +16,7 @@ export const TOKENS = {
   carol: 'hf_carolPending00000000003',
   dave: 'hf_daveFineGrained000000004',
   owner: 'hf_ownerOfTheRepo000000005',
+  eve: 'hf_eveWasRejected000000006',
 } as const;
 
 /** Bytes that differ at every offset (a flipped byte or a shifted range would change the hash). */

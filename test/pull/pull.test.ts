@@ -27,7 +27,7 @@ const FILES = {
 };
 
 async function hubWith(t: { after(fn: () => Promise<void>): void }, spec: Partial<Parameters<HubServer['addRepo']>[0]> = {}): Promise<HubServer> {
-  const hub = await startHubServer({ tokens: { [TOKENS.alice]: 'alice', [TOKENS.bob]: 'bob', [TOKENS.carol]: 'carol', [TOKENS.dave]: { user: 'dave', gatedRepos: false }, [TOKENS.owner]: 'org' } });
+  const hub = await startHubServer({ tokens: { [TOKENS.alice]: 'alice', [TOKENS.bob]: 'bob', [TOKENS.carol]: 'carol', [TOKENS.dave]: { user: 'dave', gatedRepos: false }, [TOKENS.owner]: 'org', [TOKENS.eve]: 'eve' } });
   t.after(() => hub.close());
   await hub.addRepo({ id: 'org/model', files: FILES, ...spec });
   return hub;
@@ -284,7 +284,7 @@ test('more than 1000 tree entries: every page is read and all small files fetche
 });
 
 test('access errors: exit 5 with what to do; unknown repo/revision exit 2; token never in messages', async (t) => {
-  const hub = await hubWith(t, { gated: 'manual', access: { alice: 'granted', carol: 'pending' } });
+  const hub = await hubWith(t, { gated: 'manual', access: { alice: 'granted', carol: 'pending', eve: 'rejected' } });
   const dir = await tempDir(t);
   const base = opts(hub, dir, { lockfile: false, paths: ['config.json'] });
 
@@ -302,6 +302,10 @@ test('access errors: exit 5 with what to do; unknown repo/revision exit 2; token
   const carol = await failure(pull({ ...base, token: TOKENS.carol }));
   assert.equal(carol.code, 'HUB_GATED_PENDING');
   assert.match(carol.message, /awaiting review/);
+
+  const eve = await failure(pull({ ...base, token: TOKENS.eve }));
+  assert.equal(eve.code, 'HUB_GATED_REJECTED');
+  assert.equal(eve.exitCode, 5);
 
   const dave = await failure(pull({ ...base, token: TOKENS.dave }));
   assert.equal(dave.code, 'HUB_FORBIDDEN');
@@ -330,7 +334,7 @@ test('access errors: exit 5 with what to do; unknown repo/revision exit 2; token
   assert.equal(rev.exitCode, 2);
   assert.match(rev.message, /"v9"/);
 
-  for (const e of [anon, bob, carol, dave, bad, unknown, anonUnknown, rev]) {
+  for (const e of [anon, bob, carol, eve, dave, bad, unknown, anonUnknown, rev]) {
     const text = JSON.stringify(e.toJSON()) + e.message + e.hint + String(e.stack);
     for (const token of [...Object.values(TOKENS), invalid]) assert.ok(!text.includes(token), `${e.code} leaks a token`);
   }
@@ -393,4 +397,26 @@ test('a lock left by a killed process is taken over, even when that process had 
   const r = await pull(opts(hub, dir, { lockfile: false, paths: ['config.json', 'model.safetensors'] }));
   assert.deepEqual(r.files.map((f) => f.status), ['downloaded', 'downloaded']);
   assert.deepEqual(await readdir(locks), [], 'locks released');
+});
+
+test('a tag is resolved to its commit and recorded under refs/; a 40-hex revision writes no ref', async (t) => {
+  const hub = await hubWith(t);
+  const dir = await tempDir(t);
+  const first = hub.head('org/model');
+  hub.setTag('org/model', 'v1.0', first);
+  await hub.commit('org/model', { files: { 'config.json': '{"v":2}\n' } });
+  const r = await pull(opts(hub, dir, { revision: 'v1.0', paths: ['config.json'] }));
+  assert.equal(r.commit, first);
+  assert.equal(await readFile(join(r.root, 'config.json'), 'utf8'), FILES['config.json']);
+  const refs = join(dir, 'cache', 'models--org--model', 'refs');
+  assert.equal(await readFile(join(refs, 'v1.0'), 'utf8'), first);
+  const lock = parseLockfile(await readFile(join(dir, 'llama.lock.json'), 'utf8'));
+  assert.equal(lock.repos['org/model']?.revision, 'v1.0');
+  const head = hub.head('org/model');
+  const byCommit = await pull(opts(hub, dir, { revision: head, paths: ['config.json'], lockfile: false }));
+  assert.equal(byCommit.commit, head);
+  assert.deepEqual((await readdir(refs)).sort(), ['v1.0']);
+  const scan = await scanCacheDir(join(dir, 'cache'));
+  assert.deepEqual(scan.warnings, []);
+  assert.deepEqual(scan.repos[0]?.revisions.map((v) => [v.commitOid, v.refs]).sort(), [[first, ['v1.0']], [head, []]].sort());
 });
