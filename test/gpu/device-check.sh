@@ -37,11 +37,12 @@ if [ ! -s node_modules/webgpu/dist/linux-x64/dawn.node ]; then
 fi
 
 echo "== vulkan"
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 '; then
+ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)
+if ! "$ldconfig" -p 2>/dev/null | grep -q 'libvulkan.so.1 '; then
   for f in "$pack"/libvulkan1_*.deb; do [ -e "$f" ] && dpkg -x "$f" / && echo "unpacked $f"; done
-  ldconfig 2>/dev/null || true
+  "$ldconfig" 2>/dev/null || true
 fi
-ldconfig -p 2>/dev/null | grep 'libvulkan.so.1 ' || echo "no libvulkan.so.1 in the ldconfig cache"
+"$ldconfig" -p 2>/dev/null | grep 'libvulkan.so.1 ' || echo "no libvulkan.so.1 in the ldconfig cache"
 icds=$(ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json /usr/local/share/vulkan/icd.d/*.json 2>/dev/null | grep -i nvidia || true)
 if [ -z "$icds" ] && [ -z "${VK_DRIVER_FILES:-}" ] && [ -e /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
   export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
