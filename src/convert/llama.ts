@@ -79,21 +79,38 @@ export async function readLlamaConfig(dir: string): Promise<LlamaConfig> {
   return { architecture, nLayer, nEmbd, nHead, nHeadKv, headDim, vocabSize, raw };
 }
 
-/** `set_gguf_parameters` of Model then LlamaModel, in that order; `ftype` is general.file_type. */
+/**
+ * `set_gguf_parameters` of TextModel then LlamaModel (current upstream order: rope scaling before freq_base, which
+ * comes from the rope parameters; the 2025-02 tree wrote freq_base first and linear scaling last); `ftype` is
+ * general.file_type.
+ */
 export function llamaParameterKvs(config: LlamaConfig, ftype: number): GgufKv[] {
   const raw = config.raw;
   const out: GgufKv[] = [kv.u32('llama.block_count', config.nLayer)];
-  const nCtx = num(raw, ['max_position_embeddings', 'n_ctx']);
+  const nCtx = num(raw, ['max_position_embeddings', 'n_ctx', 'n_positions', 'max_length', 'max_sequence_length', 'model_max_length']);
   if (nCtx !== undefined) out.push(kv.u32('llama.context_length', nCtx));
-  out.push(kv.u32('llama.embedding_length', config.nEmbd));
-  const nFf = num(raw, ['intermediate_size', 'n_inner']);
+  const nEmbd = num(raw, ['hidden_size', 'n_embd', 'dim']);
+  if (nEmbd !== undefined) out.push(kv.u32('llama.embedding_length', nEmbd));
+  const nFf = num(raw, ['prefix_dense_intermediate_size', 'dense_intermediate_size', 'intermediate_size', 'n_inner', 'hidden_dim']);
   if (nFf !== undefined) out.push(kv.u32('llama.feed_forward_length', nFf));
-  out.push(kv.u32('llama.attention.head_count', config.nHead));
-  const nHeadKv = num(raw, ['num_key_value_heads']);
+  const nHead = num(raw, ['num_attention_heads', 'n_head', 'n_heads']);
+  if (nHead !== undefined) out.push(kv.u32('llama.attention.head_count', nHead));
+  const nHeadKv = num(raw, ['num_key_value_heads', 'n_kv_heads']);
   if (nHeadKv !== undefined) out.push(kv.u32('llama.attention.head_count_kv', nHeadKv));
-  const ropeTheta = num(raw, ['rope_theta']);
-  if (ropeTheta !== undefined) out.push(kv.f32('llama.rope.freq_base', ropeTheta));
-  const rmsEps = num(raw, ['rms_norm_eps']);
+  if (raw.is_causal === false) out.push(kv.bool('llama.attention.causal', false));
+  const rope = ropeParameters(raw);
+  const ropeType = typeof rope.rope_type === 'string' ? rope.rope_type : undefined;
+  if (ropeType === 'linear' && typeof rope.factor === 'number') {
+    out.push(kv.str('llama.rope.scaling.type', 'linear'));
+    out.push(kv.f32('llama.rope.scaling.factor', rope.factor));
+  } else if (ropeType !== undefined && ropeType.toLowerCase() !== 'llama3') {
+    throw new UsageError('CONVERT_UNSUPPORTED_ROPE', `rope scaling type ${ropeType} is not supported for Llama conversion`, {
+      hint: 'Supported: no scaling, linear, and llama3 (Llama 3.1+). Convert other variants with llama.cpp.',
+      details: { ropeType },
+    });
+  }
+  if (typeof rope.rope_theta === 'number') out.push(kv.f32('llama.rope.freq_base', rope.rope_theta));
+  const rmsEps = num(raw, ['rms_norm_eps', 'norm_eps']);
   if (rmsEps !== undefined) out.push(kv.f32('llama.attention.layer_norm_rms_epsilon', rmsEps));
   const normEps = num(raw, ['layer_norm_eps', 'layer_norm_epsilon', 'norm_epsilon']);
   if (normEps !== undefined) out.push(kv.f32('llama.attention.layer_norm_epsilon', normEps));
@@ -105,17 +122,24 @@ export function llamaParameterKvs(config: LlamaConfig, ftype: number): GgufKv[] 
   out.push(kv.u32('general.file_type', ftype));
   out.push(kv.u32('llama.vocab_size', config.vocabSize));
   out.push(kv.u32('llama.rope.dimension_count', config.headDim));
-  const scaling = ropeScaling(raw);
-  if (scaling !== undefined && typeof scaling.factor === 'number' && scaling.type === 'linear') {
-    out.push(kv.str('llama.rope.scaling.type', 'linear'));
-    out.push(kv.f32('llama.rope.scaling.factor', scaling.factor));
-  }
   return out;
 }
 
-function ropeScaling(raw: Record<string, unknown>): Record<string, unknown> | undefined {
-  const s = raw.rope_scaling;
-  return s !== null && typeof s === 'object' && !Array.isArray(s) ? (s as Record<string, unknown>) : undefined;
+/**
+ * TextModel's rope parameters: config `rope_parameters` or `rope_scaling`, with rope_theta, rope_type (from `type`)
+ * and original_max_position_embeddings mirrored in from the top level when absent.
+ */
+function ropeParameters(raw: Record<string, unknown>): Record<string, unknown> {
+  const source = raw.rope_parameters ?? raw.rope_scaling;
+  const rope: Record<string, unknown> = source !== null && typeof source === 'object' && !Array.isArray(source) ? { ...(source as Record<string, unknown>) } : {};
+  const full = rope.full_attention;
+  if (full !== null && typeof full === 'object') return full as Record<string, unknown>;
+  const theta = num(raw, ['global_rope_theta', 'rope_global_theta', 'rope_theta_global', 'rope_theta', 'rotary_emb_base']);
+  if (!('rope_theta' in rope) && theta !== undefined) rope.rope_theta = theta;
+  if (!('rope_type' in rope) && rope.type !== undefined) rope.rope_type = rope.type;
+  const original = num(raw, ['original_max_position_embeddings']);
+  if (!('original_max_position_embeddings' in rope) && original !== undefined) rope.original_max_position_embeddings = original;
+  return rope;
 }
 
 /**
@@ -125,12 +149,11 @@ function ropeScaling(raw: Record<string, unknown>): Record<string, unknown> | un
  * the smooth band; llama.cpp uses these as frequency divisors, so an ulp there is immaterial.
  */
 export function llama3RopeFactors(config: LlamaConfig): Float32Array | undefined {
-  const scaling = ropeScaling(config.raw);
-  if (scaling === undefined) return undefined;
-  const ropeType = String(scaling.rope_type ?? scaling.type ?? '').toLowerCase();
+  const scaling = ropeParameters(config.raw);
+  const ropeType = String(scaling.rope_type ?? '').toLowerCase();
   if (ropeType !== 'llama3') return undefined;
   const f = Math.fround;
-  const base = num(config.raw, ['rope_theta']) ?? 10000;
+  const base = typeof scaling.rope_theta === 'number' ? scaling.rope_theta : 10000;
   const dim = config.headDim;
   const factor = typeof scaling.factor === 'number' ? scaling.factor : 8.0;
   const low = typeof scaling.low_freq_factor === 'number' ? scaling.low_freq_factor : 1.0;

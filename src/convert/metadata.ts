@@ -2,8 +2,8 @@
  * general.* metadata as convert_hf_to_gguf.py writes it (gguf-py `metadata.py`: Metadata.load with the model card's
  * YAML front matter, config.json `_name_or_path` and the directory name as heuristics, then `set_gguf_meta_model`),
  * including license and lineage: general.license / license.name / license.link and general.base_model.count /
- * general.base_model.N.* (GGUF naming convention). The sampling keys newer gguf-py takes from generation_config.json
- * are not written (they post-date the llama.cpp tree the facts were read from).
+ * general.base_model.N.* (GGUF naming convention), and the recommended sampling parameters current gguf-py takes from
+ * generation_config.json (general.sampling.*).
  */
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -13,6 +13,7 @@ import { kv, type GgufKv } from '../formats/gguf.ts';
 type Json = Record<string, unknown>;
 
 export interface ModelMetadata {
+  sampling?: Json;
   name?: string;
   author?: string;
   version?: string;
@@ -250,9 +251,23 @@ function baseEntry(id: string, totalParams: number): Json {
   return entry;
 }
 
-/** Metadata.load without an override file: model card, then config.json `_name_or_path`, then the directory name. */
-export function resolveMetadata(dir: string, card: Json, hfParams: Json, totalParams: number): ModelMetadata {
+/** generation_config.json ({} when absent or invalid, as gguf-py treats it). */
+export async function readGenerationConfig(dir: string): Promise<Json> {
+  try {
+    const value = JSON.parse(await readFile(join(dir, 'generation_config.json'), 'utf8')) as unknown;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Metadata.load without an override file: model card, then config.json `_name_or_path`, then the directory name;
+ * sampling parameters from generation_config.json.
+ */
+export function resolveMetadata(dir: string, card: Json, hfParams: Json, totalParams: number, generationConfig: Json = {}): ModelMetadata {
   const m: ModelMetadata = {};
+  if (Object.keys(generationConfig).length > 0) m.sampling = generationConfig;
   const use = (key: keyof ModelMetadata, cardKey: string): void => {
     if (cardKey in card && m[key] === undefined) {
       const v = card[cardKey];
@@ -327,6 +342,23 @@ export function metadataKvs(m: ModelMetadata): GgufKv[] {
     const text = str(v);
     if (text !== undefined && text !== '') out.push(kv.str(key, text));
   };
+  // Metadata.load reads these generation_config.json keys (note: HF's own names only for top_k, top_p, min_p and
+  // temperature); add_int32 / add_float32 / add_string as GGUFWriter types them
+  const g = m.sampling ?? {};
+  const samplingKeys: [string, string, 'str' | 'i32' | 'f32'][] = [
+    ['sequence', 'general.sampling.sequence', 'str'], ['top_k', 'general.sampling.top_k', 'i32'], ['top_p', 'general.sampling.top_p', 'f32'],
+    ['min_p', 'general.sampling.min_p', 'f32'], ['xtc_probability', 'general.sampling.xtc_probability', 'f32'],
+    ['xtc_threshold', 'general.sampling.xtc_threshold', 'f32'], ['temperature', 'general.sampling.temp', 'f32'],
+    ['penalty_last_n', 'general.sampling.penalty_last_n', 'i32'], ['penalty_repeat', 'general.sampling.penalty_repeat', 'f32'],
+    ['mirostat', 'general.sampling.mirostat', 'i32'], ['mirostat_tau', 'general.sampling.mirostat_tau', 'f32'],
+    ['mirostat_eta', 'general.sampling.mirostat_eta', 'f32'],
+  ];
+  for (const [from, key, type] of samplingKeys) {
+    const v = g[from];
+    if (v === undefined || v === null) continue;
+    if (type === 'str') s(key, v);
+    else if (typeof v === 'number') out.push(type === 'i32' ? kv.i32(key, v) : kv.f32(key, v));
+  }
   s('general.name', m.name);
   s('general.author', m.author);
   s('general.version', m.version);

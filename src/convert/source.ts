@@ -10,7 +10,7 @@ import { getKv, GgufTensorReader, readGguf, type GgufKv } from '../formats/gguf.
 import { decodeFloats, isFloatDtype, rowCount, SafetensorsCheckpoint, unsupportedDtype, type SafetensorsTensor } from '../formats/safetensors.ts';
 import type { ModelFacts } from '../quant/choose.ts';
 import { ggufTensorName, llama3RopeFactors, llamaParameterKvs, permuteHeads, readLlamaConfig, type LlamaConfig } from './llama.ts';
-import { metadataKvs, readModelCard, resolveMetadata } from './metadata.ts';
+import { metadataKvs, readGenerationConfig, readModelCard, resolveMetadata } from './metadata.ts';
 import { vocabKvs } from './vocab.ts';
 
 export type FloatTypeName = 'F32' | 'F16' | 'BF16';
@@ -83,7 +83,7 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
     const hasOutput = tensors.some((t) => t.name === 'output.weight');
     const card = await readModelCard(dir);
     const totalParams = tensors.reduce((sum, t) => sum + t.ne.reduce((a, b) => a * b, 1), 0);
-    const metadata = resolveMetadata(dir, card, config.raw, totalParams);
+    const metadata = resolveMetadata(dir, card, config.raw, totalParams, await readGenerationConfig(dir));
     const vocab = await vocabKvs({ dir, vocabSize: config.vocabSize, config: config.raw });
     return {
       kind: 'hf',
@@ -96,8 +96,9 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
         { key: 'general.type', value: { type: 8, value: 'model' } },
         ...metadataKvs(metadata),
         ...llamaParameterKvs(config, fileType),
-        ...vocab,
+        // current upstream prepare_metadata: quantization version, then the vocabulary (2025-02: the reverse)
         { key: 'general.quantization_version', value: { type: 4, value: 2 } },
+        ...vocab,
       ],
       close: () => checkpoint.close(),
     };

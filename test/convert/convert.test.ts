@@ -110,18 +110,23 @@ test('Llama 3.1 (BF16, sharded, GQA): names, order, shapes, permutation, rope_fr
     assert.ok(Math.abs(got - want) <= 1e-6 * want, `rope_freqs[${i}] ${got} vs ${want}`);
   });
 
-  // KVs in convert_hf_to_gguf.py's order
+  // KVs in the order current convert_hf_to_gguf.py writes them: architecture, type, sampling (generation_config.json),
+  // model card / naming, hyper-parameters, quantization version, vocabulary
   assert.deepEqual(file.kvs.map((k) => k.key), [
-    'general.architecture', 'general.type', 'general.name', 'general.finetune', 'general.basename',
+    'general.architecture', 'general.type', 'general.sampling.top_p', 'general.sampling.temp',
+    'general.name', 'general.finetune', 'general.basename',
     'general.size_label', 'general.license', 'general.license.name', 'general.license.link',
     'general.base_model.count', 'general.base_model.0.name', 'general.base_model.0.organization',
     'general.base_model.0.repo_url', 'general.tags', 'general.languages',
     'llama.block_count', 'llama.context_length', 'llama.embedding_length', 'llama.feed_forward_length', 'llama.attention.head_count',
     'llama.attention.head_count_kv', 'llama.rope.freq_base', 'llama.attention.layer_norm_rms_epsilon', 'general.file_type',
-    'llama.vocab_size', 'llama.rope.dimension_count',
+    'llama.vocab_size', 'llama.rope.dimension_count', 'general.quantization_version',
     'tokenizer.ggml.model', 'tokenizer.ggml.pre', 'tokenizer.ggml.tokens', 'tokenizer.ggml.token_type', 'tokenizer.ggml.merges',
-    'tokenizer.ggml.bos_token_id', 'tokenizer.ggml.eos_token_id', 'tokenizer.chat_template', 'general.quantization_version',
+    'tokenizer.ggml.bos_token_id', 'tokenizer.ggml.eos_token_id', 'tokenizer.chat_template',
   ]);
+  const generation = JSON.parse(await readFile(join(dir, 'generation_config.json'), 'utf8')) as { temperature: number; top_p: number };
+  assert.equal(getKv(file, 'general.sampling.temp'), Math.fround(generation.temperature));
+  assert.equal(getKv(file, 'general.sampling.top_p'), Math.fround(generation.top_p));
   const c = llama31.config;
   assert.equal(getKv(file, 'general.name'), 'Llama 3.1 8B Instruct');
   // gguf-py's name heuristics on the directory name "Llama-3.1-8B-Instruct": "3.1" is a version right after the first
@@ -212,6 +217,11 @@ test('Llama 2 without tokenizer.model: SentencePiece-style vocabulary from token
   assert.equal(getKv(file, 'tokenizer.ggml.bos_token_id'), 1);
   assert.equal(getKv(file, 'tokenizer.ggml.add_bos_token'), true);
   assert.equal(getKv(file, 'tokenizer.ggml.add_eos_token'), false);
+  // tokenizer.json's TemplateProcessing pair "<s> A <s> B" has no separator: add_sep_token false, written between
+  // add_bos (set by the post-processor first) and add_eos (from tokenizer_config.json)
+  const keys = file.kvs.map((k) => k.key).filter((k) => k.startsWith('tokenizer.ggml.add_'));
+  assert.deepEqual(keys, ['tokenizer.ggml.add_bos_token', 'tokenizer.ggml.add_sep_token', 'tokenizer.ggml.add_eos_token']);
+  assert.equal(getKv(file, 'tokenizer.ggml.add_sep_token'), false);
 });
 
 test('a tokenizer.model takes precedence: pieces, scores and types from the SentencePiece model', async () => {
