@@ -10,3 +10,50 @@ export { loadConfig, validateConfig, SEARCH_PLACES, type LoadedConfig, type Load
 export { describeConfig, type ConfigReport } from './config/show.ts';
 export type { LlamaConfig, DerivativeConfig, LicenseeConfig, Waiver } from './config/schema.ts';
 export { writeFileAtomic, withAtomicPath, createAtomicWriteStream } from './fs/atomic.ts';
+
+// Hub access and `llama pull` / `llama verify`
+export { pull, type PullOptions, type PullResult, type PulledFile } from './transfer/pull.ts';
+export { verify, type VerifyOptions, type VerifyReport, type VerifiedFile } from './integrity/verify.ts';
+export {
+  readLockfile,
+  writeLockfile,
+  parseLockfile,
+  serializeLockfile,
+  DEFAULT_LOCKFILE,
+  type Lockfile,
+  type LockedRepo,
+  type LockedFile,
+} from './integrity/lockfile.ts';
+export { hashFile, StreamingHasher } from './integrity/hash.ts';
+export { resolveToken, resolveEndpoint, resolveCacheDir } from './hub/config.ts';
+export { HubClient } from './hub/client.ts';
+
+// `llama quantize`: formats, conversion, the bit-exact quantizers
+export { quantize, type QuantizeOptions, type QuantizeResult, type QuantizeDevice } from './convert/quantize.ts';
+export { readGguf, GgufWriter, GgufTensorReader, type GgufFile, type GgufKv, type GgufTensorInfo } from './formats/gguf.ts';
+export { readSafetensorsHeader, type SafetensorsHeader, type SafetensorsTensor } from './formats/safetensors.ts';
+export { parseFtype, FTYPE_NAMES, GGML_TYPES, LLAMA_FTYPES, rowSizeBytes, type GgmlTypeName, type LlamaFtype } from './quant/types.ts';
+export { quantizeRows, dequantizeRows, convertInto, findInvalidBlock } from './quant/kernels.ts';
+export { chooseTensorType, tensorAllowsQuantization, type ModelFacts, type TensorTypeChoice } from './quant/choose.ts';
+export { QuantPool } from './quant/pool.ts';
+
+// The license engine: `llama license check|notice|identify`
+export * from './license/index.ts';
+
+// `llama package`
+export {
+  packageDerivative,
+  DEFAULT_OUT_DIR,
+  DEFAULT_EPOCH_SECONDS,
+  TarSink,
+  DirectorySink,
+  stageInputs,
+  chooseVersion,
+  buildBom,
+  buildManifest,
+  type PackageOptions,
+  type PackageResult,
+  type PackageFormat,
+  type PackageManifest,
+  type LicensePlan,
+} from './package/index.ts';
