@@ -74,6 +74,18 @@ test('concurrent calls are serialised and each gets its own result', async (t) =
   assertSameBytes('Q5_1', b, gb, cpuBytes('Q5_1', b), 'Q5_1');
 });
 
+test('sources in SharedArrayBuffers and at odd byte offsets', async (t) => {
+  const gpu = shared.gpu;
+  if (gpu === undefined) return t.skip(shared.skipReason);
+  for (const [offset, dtype] of [[0, 'F32'], [6, 'F32'], [3, 'F16'], [0, 'BF16']] as Array<[number, Dtype]>) {
+    const tensor = makeTensor(31 + offset, dtype, 64, 5, 32);
+    const bytes = new Uint8Array(new SharedArrayBuffer(tensor.bytes.length + offset), offset, tensor.bytes.length);
+    bytes.set(tensor.bytes);
+    const got = await gpu.quantizeRows('Q4_1', { dtype, bytes }, 64, 5);
+    assertSameBytes('Q4_1', tensor, got, cpuBytes('Q4_1', tensor), `Q4_1 from a shared ${dtype} source at byte offset ${offset}`);
+  }
+});
+
 test('wrong sizes and types are usage errors', async (t) => {
   const gpu = shared.gpu;
   if (gpu === undefined) return t.skip(shared.skipReason);

@@ -271,7 +271,8 @@ export async function createGpuQuantizer(options: GpuQuantizerOptions = {}): Pro
         const srcStart = b0 * srcPerBlock;
         const srcLen = nb * srcPerBlock;
         let chunk = src.bytes.subarray(srcStart, srcStart + srcLen);
-        if (srcLen % 4 !== 0 || chunk.byteOffset % 4 !== 0) {
+        // writeBuffer wants 4-byte multiples and an ArrayBuffer (the worker pool's sources live in SharedArrayBuffers)
+        if (srcLen % 4 !== 0 || chunk.byteOffset % 4 !== 0 || !(chunk.buffer instanceof ArrayBuffer)) {
           const padded = new Uint8Array(align4(srcLen));
           padded.set(chunk);
           chunk = padded;
