@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LlamaError } from '../../src/errors.ts';
-import { canQuantize } from '../../src/quant/kernels.ts';
+import { canQuantize, kernelBackend, setKernelBackend } from '../../src/quant/kernels.ts';
 import { GGML_TYPES, type GgmlTypeName } from '../../src/quant/types.ts';
 import { createGpuQuantizer, GPU_TYPES } from '../../src/quant/gpu/runner.ts';
 import { assertSameBytes, cpuBytes, defineTypeTests, shared, TYPE_GROUPS, useGpu } from './compare.ts';
@@ -83,6 +83,32 @@ test('sources in SharedArrayBuffers and at odd byte offsets', async (t) => {
     bytes.set(tensor.bytes);
     const got = await gpu.quantizeRows('Q4_1', { dtype, bytes }, 64, 5);
     assertSameBytes('Q4_1', tensor, got, cpuBytes('Q4_1', tensor), `Q4_1 from a shared ${dtype} source at byte offset ${offset}`);
+  }
+});
+
+test('non-finite inputs (NaN, ±Inf) give the bytes of the reference port', async (t) => {
+  const gpu = shared.gpu;
+  if (gpu === undefined) return t.skip(shared.skipReason);
+  // llama-quantize refuses such tensors, but the kernels still follow ggml's comparisons and casts on them. Compared
+  // with the TypeScript port (legacy.ts / kquants.ts), the line-by-line transcription of ggml's C.
+  const previous = kernelBackend();
+  setKernelBackend('ts');
+  try {
+    for (const type of TYPE_GROUPS.quantize) {
+      const bs = Math.max(32, GGML_TYPES[type].blockSize);
+      const f = new Float32Array(bs * 4);
+      for (let i = 0; i < f.length; i++) f[i] = Math.sin(i);
+      f[3] = Infinity;
+      f[bs + 5] = NaN;
+      f[2 * bs + 1] = -Infinity;
+      f[3 * bs] = NaN;
+      f[3 * bs + 1] = Infinity;
+      const tensor = { dtype: 'F32' as const, bytes: new Uint8Array(f.buffer), rowLength: bs, nRows: 4 };
+      const got = await gpu.quantizeRows(type, tensor, bs, 4);
+      assertSameBytes(type, tensor, got, cpuBytes(type, tensor), `${type} with NaN and infinities`);
+    }
+  } finally {
+    setKernelBackend(previous);
   }
 });
 
