@@ -41,7 +41,8 @@ export interface GpuQuantizerOptions {
   limits?: Partial<GpuLimits>;
   /** Accept a software adapter (llvmpipe, SwiftShader). Default true: `--device gpu` runs on whatever exists. */
   allowSoftware?: boolean;
-  /** Upper bound on the source bytes of one dispatch (default 32 MiB): smaller chunks pipeline sooner. */
+  /** Upper bound on the source bytes of one dispatch (default 64 MiB: enough blocks to fill a large GPU, one
+   *  invocation per block; smaller chunks pipeline sooner). */
   chunkBytes?: number;
 }
 
@@ -123,7 +124,7 @@ export async function createGpuQuantizer(options: GpuQuantizerOptions = {}): Pro
     maxBufferSize: lower('maxBufferSize'),
     maxComputeWorkgroupsPerDimension: lower('maxComputeWorkgroupsPerDimension'),
   };
-  const chunkBytes = Math.max(4096, options.chunkBytes ?? 32 * 1024 * 1024);
+  const chunkBytes = Math.max(4096, options.chunkBytes ?? 64 * 1024 * 1024);
   // the largest buffer any chunk may use
   const maxBuffer = Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / 4) * 4;
 
