@@ -7,7 +7,7 @@
  * there the figure only proves the pipeline, it is not a GPU speed.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,7 +16,11 @@ import { convertInto } from '../../src/quant/kernels.ts';
 import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from '../../src/quant/types.ts';
 import { createGpuQuantizer } from '../../src/quant/gpu/runner.ts';
 
-process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'llama-gpu-xdg-'));
+let runtimeDir: string | undefined;
+if (process.env.XDG_RUNTIME_DIR === undefined) {
+  runtimeDir = mkdtempSync(join(tmpdir(), 'llama-gpu-xdg-'));
+  process.env.XDG_RUNTIME_DIR = runtimeDir;
+}
 
 const { values } = parseArgs({
   options: {
@@ -94,3 +98,4 @@ for (const type of values.types.split(',') as GgmlTypeName[]) {
 }
 if (values.json) console.log(JSON.stringify({ adapter: info, elements: nElements, runs, results }));
 gpu.destroy();
+if (runtimeDir !== undefined) rmSync(runtimeDir, { recursive: true, force: true });

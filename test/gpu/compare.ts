@@ -6,7 +6,7 @@
  * (a k-quant pipeline takes lavapipe several seconds to build).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,13 +16,19 @@ import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from '../../src/quant/typ
 import { createGpuQuantizer, type GpuQuantizer } from '../../src/quant/gpu/runner.ts';
 import { makeTensor, type Dtype, type Tensor } from './data.ts';
 
-// Mesa warns when it has no runtime dir; give it a private one.
-process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'llama-gpu-xdg-'));
+/** Mesa warns when it has no runtime dir: give it a private one for this test file, removed afterwards. */
+export function useRuntimeDir(): void {
+  if (process.env.XDG_RUNTIME_DIR !== undefined) return;
+  const dir = mkdtempSync(join(tmpdir(), 'llama-gpu-xdg-'));
+  process.env.XDG_RUNTIME_DIR = dir;
+  after(() => rmSync(dir, { recursive: true, force: true }));
+}
 
 export const shared: { gpu?: GpuQuantizer; skipReason: string } = { skipReason: '' };
 
 /** Open the shared quantizer before this file's tests and close it after them. */
 export function useGpu(): void {
+  useRuntimeDir();
   before(async () => {
     try {
       shared.gpu = await createGpuQuantizer({ allowSoftware: true });

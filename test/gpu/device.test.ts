@@ -10,10 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { missingGpuError, probeGpu, isSoftwareAdapter, vulkanDiagnosis } from '../../src/quant/gpu/device.ts';
+import { useRuntimeDir } from './compare.ts';
 
-const xdg = mkdtempSync(join(tmpdir(), 'llama-gpu-xdg-'));
-process.env.XDG_RUNTIME_DIR ??= xdg;
-test.after(() => rmSync(xdg, { recursive: true, force: true }));
+useRuntimeDir();
 
 const adapter = (name: string, vendor: string, architecture = '', device = '') => ({ name, backend: 'vulkan', vendor, architecture, device });
 

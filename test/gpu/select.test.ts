@@ -3,15 +3,13 @@
  * on whatever adapter exists (lavapipe in CI) or fails with exit 7; unknown modes are usage errors.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { EnvironmentError, type LlamaError } from '../../src/errors.ts';
 import { probeGpu } from '../../src/quant/gpu/device.ts';
 import { selectQuantDevice } from '../../src/quant/gpu/select.ts';
+import { useRuntimeDir } from './compare.ts';
 
-process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'llama-gpu-xdg-'));
+useRuntimeDir();
 
 test('cpu is the CPU path', async () => {
   const choice = await selectQuantDevice('cpu');

@@ -5,16 +5,15 @@
  * exponent (subnormals, zeros, infinities, NaN) plus cancellation and tie cases. Skipped without an adapter.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { LlamaError } from '../../src/errors.ts';
 import { fp16BitsToFp32, fp32BitsToFp16Bits } from '../../src/quant/fp16.ts';
 import { openGpu, type OpenedGpu } from '../../src/quant/gpu/device.ts';
+import { useRuntimeDir } from './compare.ts';
 import { rng } from './data.ts';
 
-process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'llama-gpu-xdg-'));
+useRuntimeDir();
 
 const OUTPUTS = 13;
 const HARNESS = /* wgsl */ `
