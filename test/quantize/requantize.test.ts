@@ -3,12 +3,14 @@
  * types, quantized blocks, padding) for every type: the hashes of llama.cpp's own outputs are in fixtures/.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { quantize } from '../../src/convert/quantize.ts';
+import { generateCheckpoint } from '../support/checkpoint/index.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const INPUT = join(FIXTURES, 'golden-f32.gguf');
@@ -44,4 +46,27 @@ test('the output does not depend on the thread count', async () => {
   await quantize({ input: INPUT, type: 'Q4_K_M', out: b, threads: 3 });
   assert.equal(Buffer.compare(await readFile(a), await readFile(b)), 0);
   assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.tmp')), [], 'no temporary files left');
+});
+
+/** llama-quantize from LLAMA_QUANTIZE or PATH (e.g. built from the llama.cpp source node-llama-cpp bundles); else skip. */
+function findLlamaQuantize(): string | undefined {
+  if (process.env.LLAMA_QUANTIZE) return process.env.LLAMA_QUANTIZE;
+  const r = spawnSync('sh', ['-c', 'command -v llama-quantize'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+const llamaQuantize = findLlamaQuantize();
+
+test('when llama-quantize is available: the same bytes for a converted Llama 3.1-style checkpoint', { skip: llamaQuantize === undefined ? 'llama-quantize not on PATH (set LLAMA_QUANTIZE)' : false }, async () => {
+  const ckpt = join(dir, 'ckpt');
+  await generateCheckpoint(ckpt, { version: '3.1', seed: 12, shards: 2 });
+  const f32 = join(dir, 'ckpt-F32.gguf');
+  await quantize({ input: ckpt, type: 'F32', out: f32 });
+  for (const type of ['Q4_K_M', 'Q3_K_M', 'Q5_1']) {
+    const ours = join(dir, `ours-${type}.gguf`);
+    const theirs = join(dir, `theirs-${type}.gguf`);
+    await quantize({ input: ckpt, type, out: ours });
+    const r = spawnSync(llamaQuantize!, [f32, theirs, type, '2'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(Buffer.compare(await readFile(ours), await readFile(theirs)), 0, `${type} differs from llama-quantize`);
+  }
 });
