@@ -38,13 +38,17 @@ fi
 
 echo "== vulkan"
 ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)
-if ! "$ldconfig" -p 2>/dev/null | grep -q 'libvulkan.so.1 '; then
-  for f in "$pack"/libvulkan1_*.deb; do [ -e "$f" ] && dpkg -x "$f" / && echo "unpacked $f"; done
-  "$ldconfig" 2>/dev/null || true
-fi
+for lib in libvulkan.so.1 libGLdispatch.so.0 libGLX.so.0 libEGL.so.1; do
+  if ! "$ldconfig" -p 2>/dev/null | grep -q "$lib "; then
+    for f in "$pack"/*.deb; do [ -e "$f" ] && dpkg -x "$f" / && echo "unpacked $f"; done
+    "$ldconfig" 2>/dev/null || true
+    break
+  fi
+done
 "$ldconfig" -p 2>/dev/null | grep 'libvulkan.so.1 ' || echo "no libvulkan.so.1 in the ldconfig cache"
 icds=$(ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json /usr/local/share/vulkan/icd.d/*.json 2>/dev/null | grep -i nvidia || true)
-if [ -z "$icds" ] && [ -z "${VK_DRIVER_FILES:-}" ] && [ -e /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
+# NVIDIA's container runtime puts the driver's own manifest here; the generic one in /usr/share did not load (H200).
+if [ -z "${VK_DRIVER_FILES:-}" ] && [ -e /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
   export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 fi
 echo "ICDs: ${icds:-none in the standard folders}; VK_DRIVER_FILES=${VK_DRIVER_FILES:-unset}"
