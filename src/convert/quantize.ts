@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { EnvironmentError, IntegrityError, UsageError } from '../errors.ts';
 import { withAtomicPath } from '../fs/atomic.ts';
-import { GgufWriter, type GgufKv, type GgufTensorPlan } from '../formats/gguf.ts';
+import { ggmlNbytes, GgufWriter, type GgufKv, type GgufTensorPlan } from '../formats/gguf.ts';
 import { resolveCacheDir } from '../hub/config.ts';
 import { noProgress, type ProgressSink } from '../progress/events.ts';
 import { chooseTensorType } from '../quant/choose.ts';
@@ -322,15 +322,20 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
       return info;
     });
     const task = 'quantize';
-    onProgress({ type: 'start', task, label: `${ftype.name} → ${basename(out)}`, unit: 'items', total: plan.tensors.length });
+    // progress in bytes of tensor data written (known up front), so a 70B model's few huge tensors still move the bar
+    const total = infos.reduce((sum, info) => sum + ggmlNbytes(info.type, info.ne), 0);
+    onProgress({ type: 'start', task, label: `${ftype.name} → ${basename(out)}`, unit: 'bytes', total });
+    let done = 0;
     try {
       await withAtomicPath(out, async (tmp) => {
         const writer = await GgufWriter.create(tmp, plan.kvs, infos);
         try {
-          for (let i = 0; i < plan.tensors.length; i++) {
-            const p = plan.tensors[i]!;
-            await produceTensor(p, pool, scratch, (chunk) => writer.write(chunk));
-            onProgress({ type: 'advance', task, done: i + 1, total: plan.tensors.length });
+          for (const p of plan.tensors) {
+            await produceTensor(p, pool, scratch, async (chunk) => {
+              await writer.write(chunk);
+              done += chunk.length;
+              onProgress({ type: 'advance', task, done, total });
+            });
           }
           await writer.close();
         } catch (error) {

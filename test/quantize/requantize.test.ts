@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { quantize } from '../../src/convert/quantize.ts';
+import { ggmlNbytes, readGguf } from '../../src/formats/gguf.ts';
+import type { ProgressEvent } from '../../src/progress/events.ts';
 import { generateCheckpoint } from '../support/checkpoint/index.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -69,4 +71,17 @@ test('when llama-quantize is available: the same bytes for a converted Llama 3.1
     assert.equal(r.status, 0, r.stderr);
     assert.equal(Buffer.compare(await readFile(ours), await readFile(theirs)), 0, `${type} differs from llama-quantize`);
   }
+});
+
+test('progress: bytes of tensor data, monotonic, ending at the total', async () => {
+  const events: ProgressEvent[] = [];
+  const out = join(dir, 'progress.gguf');
+  await quantize({ input: INPUT, type: 'Q4_0', out, threads: 1, onProgress: (e) => events.push(e) });
+  const start = events.find((e) => e.type === 'start');
+  assert.ok(start?.type === 'start' && start.unit === 'bytes' && start.total !== undefined);
+  const advances = events.filter((e) => e.type === 'advance').map((e) => (e.type === 'advance' ? e.done : 0));
+  assert.ok(advances.every((v, i) => i === 0 || v > advances[i - 1]!));
+  const file = await readGguf(out);
+  assert.equal(advances[advances.length - 1], file.tensors.reduce((s, t) => s + ggmlNbytes(t.type, t.ne), 0));
+  assert.deepEqual(events[events.length - 1], { type: 'end', task: 'quantize', ok: true, note: `${file.tensors.length} tensors` });
 });
