@@ -57,3 +57,8 @@ export {
   type PackageManifest,
   type LicensePlan,
 } from './package/index.ts';
+
+// The GPU quantization kernels (WGSL through Dawn), byte-identical to the CPU path
+export { createGpuQuantizer, GPU_TYPES, type GpuQuantizer, type GpuQuantizerOptions, type GpuSource, type GpuLimits } from './quant/gpu/runner.ts';
+export { openGpu, probeGpu, isSoftwareAdapter, vulkanDiagnosis, missingGpuError, type GpuAdapterInfo } from './quant/gpu/device.ts';
+export { selectQuantDevice, QUANT_DEVICE_MODES, type QuantDeviceMode, type QuantDeviceChoice } from './quant/gpu/select.ts';
