@@ -26,6 +26,7 @@ const SAMPLES = [
 const SPECIAL_SAMPLES: Record<string, string[]> = {
   '2': ['special <s> and </s> tokens', '<s>[INST] hi [/INST]'],
   '3.1': ['<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>', 'plain <|eot_id|> inside'],
+  '3.2': ['<|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>'],
 };
 
 /**
@@ -84,13 +85,15 @@ async function centeredLogitError(model: LlamaModel, dir: string, text: string):
   }
 }
 
-const CASES: Array<{ version: '2' | '3.1'; options: Partial<CheckpointOptions>; types: string[] }> = [
+const CASES: Array<{ version: '2' | '3.1' | '3.2'; options: Partial<CheckpointOptions>; types: string[] }> = [
   // rows of 256 so Q4_K_M really uses Q4_K/Q6_K blocks; a 32000-token vocabulary keeps it small
   { version: '2', options: { shape: { hidden: 256, intermediate: 512, heads: 4, kvHeads: 4, layers: 2 } }, types: ['F32', 'Q8_0', 'Q4_K_M'] },
   // Llama 3.1: GQA, rope_freqs, BF16 weights, sharded, 128256-token byte-level BPE. Loading its vocabulary costs
   // llama.cpp seconds, so Q8_0 is checked on the Llama 2-style model only (the vocabulary KVs are the same bytes in
   // every type).
   { version: '3.1', options: { instruct: true, shards: 2 }, types: ['F32', 'Q4_K_M'] },
+  // Llama 3.2: tied embeddings (no output.weight: llama.cpp reuses token_embd), head_dim in config.json
+  { version: '3.2', options: { seed: 11 }, types: ['Q8_0'] },
 ];
 
 for (const { version, options, types } of CASES) {
