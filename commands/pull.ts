@@ -2,6 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { LlamaCommand } from '../src/cli/base-command.ts';
 import { registerSecret } from '../src/redact.ts';
 import { formatBytes } from '../src/transfer/disk.ts';
+import { resolve } from 'node:path';
+import { DEFAULT_LOCKFILE } from '../src/integrity/lockfile.ts';
 import { pull, type PullResult } from '../src/transfer/pull.ts';
 
 export default class Pull extends LlamaCommand {
@@ -26,9 +28,9 @@ export default class Pull extends LlamaCommand {
     'cache-dir': Flags.string({ description: 'Hub cache folder. Default HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub.' }),
     token: Flags.string({ description: 'Hub token. Default HF_TOKEN, then the token file of `hf auth login`.' }),
     endpoint: Flags.string({ description: 'Hub URL. Default HF_ENDPOINT, then https://huggingface.co.' }),
-    lock: Flags.string({ description: 'Lockfile to create or update.', default: 'llama.lock.json' }),
+    lock: Flags.string({ description: 'Lockfile to create or update. Default: pull.lock in the configuration, else llama.lock.json.' }),
     frozen: Flags.boolean({ description: 'Fetch exactly what the lockfile pins; exit 4 if the hub differs; never update it.' }),
-    concurrency: Flags.integer({ description: 'Connections in all.', default: 8, min: 1, max: 64 }),
+    concurrency: Flags.integer({ description: 'Connections in all. Default: pull.concurrency in the configuration, else 8.', min: 1, max: 64 }),
     offline: Flags.boolean({ description: 'No network (also HF_HUB_OFFLINE=1): succeed from the cache/local dir when the locked files are there and verify.' }),
   };
 
@@ -36,6 +38,12 @@ export default class Pull extends LlamaCommand {
     const { args, argv, flags } = await this.parseInput(Pull);
     registerSecret(flags.token);
     const paths = (argv as string[]).slice(1);
+    // Flags win over the configuration's `pull` section; its paths are relative to the configuration file.
+    const { config, baseDir } = await this.loadConfig();
+    const settings = config.pull ?? {};
+    const endpoint = flags.endpoint ?? settings.endpoint;
+    const cacheDir = flags['cache-dir'] ?? (settings.cacheDir !== undefined ? resolve(baseDir, settings.cacheDir) : undefined);
+    const lockfile = flags.lock ?? (settings.lock !== undefined ? resolve(baseDir, settings.lock) : DEFAULT_LOCKFILE);
     const result = await pull({
       repo: args.repo,
       ...(flags.revision ? { revision: flags.revision } : {}),
@@ -43,12 +51,12 @@ export default class Pull extends LlamaCommand {
       include: flags.include ?? [],
       exclude: flags.exclude ?? [],
       ...(flags['local-dir'] ? { localDir: flags['local-dir'] } : {}),
-      ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
+      ...(cacheDir ? { cacheDir } : {}),
       ...(flags.token ? { token: flags.token } : {}),
-      ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
-      lockfile: flags.lock,
+      ...(endpoint ? { endpoint } : {}),
+      lockfile,
       frozen: flags.frozen,
-      concurrency: flags.concurrency,
+      concurrency: flags.concurrency ?? settings.concurrency ?? 8,
       ...(flags.offline ? { offline: true } : {}),
       onProgress: this.progress,
     });
