@@ -30,11 +30,12 @@ const SPECIAL_SAMPLES: Record<string, string[]> = {
 };
 
 /**
- * Logit tolerance, relative to the largest |logit - mean| of the reference. F32: the issue's 1e-4 (measured 3e-7 with
- * an F32 KV cache). Quantized: the error of random weights at that bit width (measured ≈ 7e-3 for Q8_0 and 6e-2 for
- * Q4_K_M on these checkpoints), with headroom.
+ * Logit tolerance, relative to the largest |logit - mean| of the reference. F32: the issue's 1e-4 (measured 2.7e-7
+ * with an F32 KV cache). Quantized: what random weights lose at that bit width, plus llama.cpp's quantized activations
+ * in the matmuls (measured on the Llama 2-style checkpoint: 1.6e-2 for Q8_0, 1.6e-1 for Q4_K_M), with headroom; a
+ * conversion mistake (names, Q/K permutation, rope) gives errors of order 1.
  */
-const TOLERANCE: Record<string, number> = { F32: 1e-4, Q8_0: 3e-2, Q4_K_M: 2e-1 };
+const TOLERANCE: Record<string, number> = { F32: 1e-4, Q8_0: 5e-2, Q4_K_M: 3e-1 };
 
 let llama: Llama;
 let root: string;
