@@ -32,8 +32,10 @@ const SPECIAL_SAMPLES: Record<string, string[]> = {
 /**
  * Logit tolerance, relative to the largest |logit - mean| of the reference. F32: the issue's 1e-4 (measured 2.7e-7
  * with an F32 KV cache). Quantized: what random weights lose at that bit width, plus llama.cpp's quantized activations
- * in the matmuls (measured on the Llama 2-style checkpoint: 1.6e-2 for Q8_0, 1.6e-1 for Q4_K_M), with headroom; a
- * conversion mistake (names, Q/K permutation, rope) gives errors of order 1.
+ * in the matmuls (measured on the Llama 2-style checkpoint: 1.6e-2 for Q8_0, 1.6e-1 for Q4_K_M), with headroom.
+ * The F32 bound is the one that catches conversion mistakes: with these small random weights attention is nearly
+ * uniform, so even a missing Q/K permutation moves the logits by only 4.9e-2 (measured) — far above 1e-4, but within
+ * the quantized bounds, which only check that quantization error stays what it should be.
  */
 const TOLERANCE: Record<string, number> = { F32: 1e-4, Q8_0: 5e-2, Q4_K_M: 3e-1 };
 
