@@ -27,7 +27,13 @@ export default class Quantize extends LlamaCommand {
 
   async run(): Promise<QuantizeResult> {
     const { args, flags } = await this.parseInput(Quantize);
+    // Ctrl-C / SIGTERM: stop between chunks so the temporary file is removed (the output is written atomically)
+    const controller = new AbortController();
+    const stop = (): void => controller.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     const result = await quantize({
+      signal: controller.signal,
       input: args.input,
       type: flags.type,
       device: flags.device as QuantizeDevice,
@@ -36,6 +42,9 @@ export default class Quantize extends LlamaCommand {
       ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
       ...(flags['cache-dir'] !== undefined ? { cacheDir: flags['cache-dir'] } : {}),
       onProgress: this.progress,
+    }).finally(() => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
     });
     const counts = new Map<string, number>();
     for (const t of result.tensors) counts.set(t.type, (counts.get(t.type) ?? 0) + 1);

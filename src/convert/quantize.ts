@@ -14,7 +14,7 @@
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { EnvironmentError, IntegrityError, UsageError } from '../errors.ts';
+import { EnvironmentError, IntegrityError, LlamaError, UsageError } from '../errors.ts';
 import { withAtomicPath } from '../fs/atomic.ts';
 import { ggmlNbytes, GgufWriter, type GgufKv, type GgufTensorPlan } from '../formats/gguf.ts';
 import { resolveCacheDir } from '../hub/config.ts';
@@ -43,6 +43,8 @@ export interface QuantizeOptions {
   /** Hugging Face cache directory for repo-id inputs (default HF_HUB_CACHE / HF_HOME / ~/.cache/huggingface/hub). */
   cacheDir?: string;
   onProgress?: ProgressSink;
+  /** Abort between chunks: the temporary file is removed and nothing is written at `out`. */
+  signal?: AbortSignal;
 }
 
 export interface QuantizedTensor {
@@ -228,7 +230,9 @@ interface Chunk {
  * One tensor in its output type, chunk by chunk into `emit`, pipelined: the read of chunk k+1 (libuv), the conversion
  * of chunk k (pool workers) and the write of chunk k-1 (libuv) run at the same time; memory stays a few chunks.
  */
-async function produceTensor(p: Planned, pool: QuantPool, scratch: SharedScratch, emit: (bytes: Uint8Array) => Promise<void>): Promise<void> {
+async function produceTensor(
+  p: Planned, pool: QuantPool, scratch: SharedScratch, emit: (bytes: Uint8Array) => Promise<void>, signal?: AbortSignal,
+): Promise<void> {
   const t = p.source;
   const rows = tensorRows(t);
   if (rows === 0) return;
@@ -251,6 +255,7 @@ async function produceTensor(p: Planned, pool: QuantPool, scratch: SharedScratch
   let writing: Promise<void> = Promise.resolve();
   try {
     for (let k = 0; k < chunks; k++) {
+      if (signal?.aborted) throw interrupted();
       const chunk: Chunk = await next!;
       // slot (k+1) % 3 last held chunk k-2, whose write finished before chunk k-1's began
       next = k + 1 < chunks ? read(k + 1) : undefined;
@@ -275,6 +280,12 @@ async function produceTensor(p: Planned, pool: QuantPool, scratch: SharedScratch
     // never leave a read or write running into the next tensor's buffers
     await Promise.allSettled([next, writing]);
   }
+}
+
+function interrupted(): LlamaError {
+  return new LlamaError('unexpected', 'QUANTIZE_INTERRUPTED', 'quantization was interrupted; nothing was written', {
+    hint: 'Run the command again; an interrupted run leaves no partial output.',
+  });
 }
 
 function defaultOut(source: ModelSource, ftype: LlamaFtype, cwd: string): string {
@@ -335,7 +346,7 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
               await writer.write(chunk);
               done += chunk.length;
               onProgress({ type: 'advance', task, done, total });
-            });
+            }, options.signal);
           }
           await writer.close();
         } catch (error) {

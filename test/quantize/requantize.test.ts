@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { quantize } from '../../src/convert/quantize.ts';
+import { LlamaError } from '../../src/errors.ts';
 import { ggmlNbytes, readGguf } from '../../src/formats/gguf.ts';
 import type { ProgressEvent } from '../../src/progress/events.ts';
 import { generateCheckpoint } from '../support/checkpoint/index.ts';
@@ -84,4 +85,22 @@ test('progress: bytes of tensor data, monotonic, ending at the total', async () 
   const file = await readGguf(out);
   assert.equal(advances[advances.length - 1], file.tensors.reduce((s, t) => s + ggmlNbytes(t.type, t.ne), 0));
   assert.deepEqual(events[events.length - 1], { type: 'end', task: 'quantize', ok: true, note: `${file.tensors.length} tensors` });
+});
+
+test('an aborted run removes its temporary file and leaves the previous output untouched', async () => {
+  const out = join(dir, 'aborted.gguf');
+  await writeFile(out, 'previous');
+  const controller = new AbortController();
+  let chunks = 0;
+  await assert.rejects(
+    quantize({
+      input: INPUT, type: 'Q4_K_M', out, threads: 1, signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type === 'advance' && ++chunks === 3) controller.abort();
+      },
+    }),
+    (e: unknown) => e instanceof LlamaError && e.code === 'QUANTIZE_INTERRUPTED',
+  );
+  assert.equal(await readFile(out, 'utf8'), 'previous');
+  assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.tmp')), []);
 });
