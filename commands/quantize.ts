@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { LlamaCommand } from '../src/cli/base-command.ts';
+import { UsageError } from '../src/errors.ts';
 import { quantize, type QuantizeDevice, type QuantizeResult } from '../src/convert/quantize.ts';
 import { FTYPE_NAMES } from '../src/quant/types.ts';
 
@@ -17,16 +18,25 @@ export default class Quantize extends LlamaCommand {
     input: Args.string({ description: 'Checkpoint directory, pulled repo id, or F32/F16/BF16 .gguf file.', required: true }),
   };
   static override flags = {
-    type: Flags.string({ description: `Output type (case-insensitive): ${FTYPE_NAMES.join(', ')}.`, required: true }),
+    type: Flags.string({ description: `Output type (case-insensitive): ${FTYPE_NAMES.join(', ')}. Default: the configuration's quantize.type.` }),
     out: Flags.string({ description: 'Output file. Default <model-name>-<TYPE>.gguf in the current directory.' }),
-    device: Flags.string({ description: 'Where to quantize: auto and cpu run the CPU path; gpu is not available yet.', options: ['auto', 'cpu', 'gpu'], default: 'auto' }),
-    threads: Flags.integer({ description: 'Worker threads (default: all cores). The output does not depend on it.', min: 1 }),
+    device: Flags.string({ description: 'Where to quantize: auto and cpu run the CPU path; gpu is not available yet. Default: quantize.device, else auto.', options: ['auto', 'cpu', 'gpu'] }),
+    threads: Flags.integer({ description: 'Worker threads (default: quantize.threads, else all cores). The output does not depend on it.', min: 1 }),
     pure: Flags.boolean({ description: 'As llama-quantize --pure: no per-tensor mixture, every quantizable tensor gets the type\'s base block type.', default: false }),
     'cache-dir': Flags.string({ description: 'Hub cache folder for repo-id inputs. Default HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub.' }),
   };
 
   async run(): Promise<QuantizeResult> {
     const { args, flags } = await this.parseInput(Quantize);
+    // Flags win over the configuration's `quantize` section.
+    const settings = (await this.loadConfig()).config.quantize ?? {};
+    const type = flags.type ?? settings.type;
+    if (type === undefined) {
+      throw new UsageError('QUANTIZE_NO_TYPE', 'no output type: pass --type or set quantize.type in the configuration', {
+        hint: `Choose one of ${FTYPE_NAMES.join(', ')}.`,
+      });
+    }
+    const threads = flags.threads ?? settings.threads;
     // Ctrl-C / SIGTERM: stop between chunks so the temporary file is removed (the output is written atomically)
     const controller = new AbortController();
     const stop = (): void => controller.abort();
@@ -35,11 +45,11 @@ export default class Quantize extends LlamaCommand {
     const result = await quantize({
       signal: controller.signal,
       input: args.input,
-      type: flags.type,
-      device: flags.device as QuantizeDevice,
+      type,
+      device: (flags.device ?? settings.device ?? 'auto') as QuantizeDevice,
       pure: flags.pure,
       ...(flags.out !== undefined ? { out: flags.out } : {}),
-      ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+      ...(threads !== undefined ? { threads } : {}),
       ...(flags['cache-dir'] !== undefined ? { cacheDir: flags['cache-dir'] } : {}),
       onProgress: this.progress,
     }).finally(() => {

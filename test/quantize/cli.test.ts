@@ -2,7 +2,7 @@
  * `llama quantize` through the built CLI (npm test builds first): output, --json, and the exit codes CI depends on.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -42,4 +42,20 @@ test('exit codes: 2 for a bad type or missing input, 7 for --device gpu; no outp
   assert.equal(gpu.code, 7);
   assert.equal((JSON.parse(gpu.stdout) as { error: { code: string } }).error.code, 'QUANTIZE_GPU_UNAVAILABLE');
   assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('x.gguf') || n.endsWith('.tmp')), []);
+});
+
+test('the configuration\'s quantize section gives defaults; flags win; no type at all is exit 2', async () => {
+  await writeFile(join(dir, '.llamarc.json'), JSON.stringify({ quantize: { type: 'Q5_1', threads: 1 } }));
+  try {
+    const fromConfig = await runCli(['quantize', INPUT, '--out', join(dir, 'c.gguf'), '--json'], { cwd: dir });
+    assert.equal(fromConfig.code, 0, fromConfig.stderr);
+    assert.equal((JSON.parse(fromConfig.stdout) as { type: string; threads: number }).type, 'Q5_1');
+    const flagWins = await runCli(['quantize', INPUT, '--type', 'q4_1', '--out', join(dir, 'c.gguf'), '--json'], { cwd: dir });
+    assert.equal((JSON.parse(flagWins.stdout) as { type: string }).type, 'Q4_1');
+  } finally {
+    await rm(join(dir, '.llamarc.json'));
+  }
+  const none = await runCli(['quantize', INPUT, '--out', join(dir, 'c.gguf')], { cwd: dir });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /--type/);
 });
