@@ -4,6 +4,7 @@
  * with", naming, user threshold, outputs, EU) occurs in the license version it is attributed to. A wrong version
  * attribution or a typo in a quote fails here.
  */
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -14,7 +15,8 @@ import { fingerprint, minhash, normalizedWords, sha256Hex } from '../../src/lice
 import { assertEmittable, readLicenseTexts, templatesRoot } from '../../src/license/texts.ts';
 import { LlamaError } from '../../src/errors.ts';
 
-const SHARED = '/work/shared/licenses';
+// The team's shared/ folder lies beside the checkout (CI gives a copy there too).
+const SHARED = fileURLToPath(new URL('../../../shared/licenses', import.meta.url));
 const words = (s: string) => normalizedWords(s).join(' ');
 
 test('every template file is in the catalog with its sha256, SHA256SUMS agrees, and the fingerprint is recomputed', async () => {

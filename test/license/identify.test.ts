@@ -2,6 +2,7 @@
  * Identification by normalised text: every byte variant upstream or Hugging Face is known to produce still matches
  * (licenses.md §9.11-12), while a change of a single word does not, and is reported with the words that differ.
  */
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -13,7 +14,8 @@ import { LlamaError } from '../../src/errors.ts';
 import { sha256Hex } from '../../src/license/normalize.ts';
 import { template } from './helpers.ts';
 
-const SHARED = '/work/shared/licenses';
+// The team's shared/ folder lies beside the checkout (CI gives a copy there too).
+const SHARED = fileURLToPath(new URL('../../../shared/licenses', import.meta.url));
 
 test('every catalog template identifies as itself, 3.1 / 3.2 / 3.3 / 4 apart although nearly word-identical', async () => {
   for (const entry of CATALOG) {
