@@ -20,7 +20,7 @@ export default class Quantize extends LlamaCommand {
   static override flags = {
     type: Flags.string({ description: `Output type (case-insensitive): ${FTYPE_NAMES.join(', ')}. Default: the configuration's quantize.type.` }),
     out: Flags.string({ description: 'Output file. Default <model-name>-<TYPE>.gguf in the current directory.' }),
-    device: Flags.string({ description: 'Where to quantize: auto and cpu run the CPU path; gpu is not available yet. Default: quantize.device, else auto.', options: ['auto', 'cpu', 'gpu'] }),
+    device: Flags.string({ description: 'Where to quantize (same bytes everywhere): gpu runs the WGSL kernels on whatever adapter exists (exit 7 if none); auto uses a hardware GPU when there is one, else the CPU (a software renderer such as llvmpipe counts as none); cpu never looks for a GPU. Default: quantize.device, else auto.', options: ['auto', 'cpu', 'gpu'] }),
     threads: Flags.integer({ description: 'Worker threads (default: quantize.threads, else all cores). The output does not depend on it.', min: 1 }),
     pure: Flags.boolean({ description: 'As llama-quantize --pure: no per-tensor mixture, every quantizable tensor gets the type\'s base block type.', default: false }),
     'cache-dir': Flags.string({ description: 'Hub cache folder for repo-id inputs. Default HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub.' }),
@@ -37,6 +37,7 @@ export default class Quantize extends LlamaCommand {
       });
     }
     const threads = flags.threads ?? settings.threads;
+    const device = (flags.device ?? settings.device ?? 'auto') as QuantizeDevice;
     // Ctrl-C / SIGTERM: stop between chunks so the temporary file is removed (the output is written atomically)
     const controller = new AbortController();
     const stop = (): void => controller.abort();
@@ -46,7 +47,7 @@ export default class Quantize extends LlamaCommand {
       signal: controller.signal,
       input: args.input,
       type,
-      device: (flags.device ?? settings.device ?? 'auto') as QuantizeDevice,
+      device,
       pure: flags.pure,
       ...(flags.out !== undefined ? { out: flags.out } : {}),
       ...(threads !== undefined ? { threads } : {}),
@@ -60,6 +61,9 @@ export default class Quantize extends LlamaCommand {
     for (const t of result.tensors) counts.set(t.type, (counts.get(t.type) ?? 0) + 1);
     const mix = [...counts].map(([type, n]) => `${n} ${type}`).join(', ');
     this.say(`${result.out}: ${result.type}, ${result.tensors.length} tensors (${mix}), ${result.bytes} bytes`);
+    const a = result.adapter;
+    if (a !== undefined) this.say(`GPU: ${a.name} (${a.backend}, ${a.vendor}${a.software ? ', software renderer' : ''})`);
+    else if (device === 'auto') this.say(result.deviceNote); // why auto stayed on the CPU
     return result;
   }
 }

@@ -10,6 +10,11 @@
  *   Q/K permutation, KVs incl. tokenizer, license and lineage from the model card).
  * - Hugging Face input, any other TYPE: `convert_hf_to_gguf.py --outtype f32` followed by `llama-quantize` (the lossless
  *   route: BF16/F16 weights become float32 exactly, never rounded through F16 first).
+ *
+ * Devices (`device`): the CPU path (worker pool) or the GPU quantizer of src/quant/gpu/, which writes the same bytes.
+ * The device is chosen once (`selectQuantDevice`). On the GPU every tensor whose target type has a kernel is sent as
+ * stored (F32/F16/BF16) and its blocks are written by the same GGUF writer; same-type copies skip the quantizer and
+ * types without a kernel take the CPU path. The NaN/Inf check runs on the source bytes on both paths.
  */
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -20,6 +25,8 @@ import { ggmlNbytes, GgufWriter, type GgufKv, type GgufTensorPlan } from '../for
 import { resolveCacheDir } from '../hub/config.ts';
 import { noProgress, type ProgressSink } from '../progress/events.ts';
 import { chooseTensorType } from '../quant/choose.ts';
+import type { GpuQuantizer } from '../quant/gpu/runner.ts';
+import { selectQuantDevice, type QuantDeviceChoice } from '../quant/gpu/select.ts';
 import { QuantPool } from '../quant/pool.ts';
 import { GGML_TYPES, parseFtype, rowSizeBytes, type GgmlTypeName, type LlamaFtype } from '../quant/types.ts';
 import { repoFolderName } from '../transfer/layout.ts';
@@ -66,7 +73,20 @@ export interface QuantizeResult {
   bytes: number;
   tensors: QuantizedTensor[];
   threads: number;
-  device: 'cpu';
+  /** Where the quantizers ran. */
+  device: 'cpu' | 'gpu';
+  /** The adapter, when the GPU was used. */
+  adapter?: QuantizeAdapter;
+  /** One line: the device chosen and why (e.g. why `auto` chose the CPU). */
+  deviceNote: string;
+}
+
+export interface QuantizeAdapter {
+  name: string;
+  backend: string;
+  vendor: string;
+  /** A software renderer (llvmpipe/lavapipe, SwiftShader): only `--device gpu` uses one. */
+  software: boolean;
 }
 
 /** Elements per chunk: large enough to split across workers, small enough to keep memory bounded (~16 MB of f32). */
@@ -282,6 +302,85 @@ async function produceTensor(
   }
 }
 
+/**
+ * Source bytes per GPU call: large enough to fill a big GPU (one invocation per block), small enough that the few
+ * chunks in flight stay a bounded amount of memory (~4 × 32 MiB of sources plus their results).
+ */
+const GPU_CHUNK_BYTES = 32 << 20;
+/** GPU results waiting to be written while the next chunk is read and quantized: double-buffered and then some. */
+const GPU_IN_FLIGHT = 2;
+
+interface GpuChunk {
+  bytes: Uint8Array;
+  type: 'F32' | 'F16' | 'BF16';
+  row: number;
+  count: number;
+}
+
+/**
+ * The tensors of `plan` on the GPU, in order, into `emit`. Chunks of rows go to the quantizer (whose calls queue)
+ * and their results are written in order, at most GPU_IN_FLIGHT behind: the read of chunk k+1, the GPU work of chunks
+ * k-1..k and the write of chunk k-2 overlap, across tensor boundaries too. A tensor the GPU cannot make goes the CPU
+ * way (produceTensor) after everything before it is written.
+ */
+async function produceOnGpu(
+  tensors: readonly Planned[], gpu: GpuQuantizer, pool: QuantPool, scratch: SharedScratch,
+  emit: (bytes: Uint8Array) => Promise<void>, signal?: AbortSignal,
+): Promise<void> {
+  const pending: Promise<Uint8Array>[] = [];
+  const drainTo = async (keep: number): Promise<void> => {
+    while (pending.length > keep) await emit(await pending.shift()!);
+  };
+  let next: Promise<GpuChunk> | undefined;
+  try {
+    for (const p of tensors) {
+      const t = p.source;
+      const raw = t.readRawRows;
+      const chunkType = raw !== undefined ? t.type : 'F32';
+      if (chunkType !== p.type && !gpu.supports(p.type)) {
+        await drainTo(0);
+        await produceTensor(p, pool, scratch, emit, signal);
+        continue;
+      }
+      const rows = tensorRows(t);
+      if (rows === 0) continue;
+      const rowLength = t.ne[0]!;
+      const srcRowBytes = rowLength * GGML_TYPES[chunkType].typeSize;
+      const perChunk = Math.max(t.rowAlign, Math.floor(GPU_CHUNK_BYTES / srcRowBytes / t.rowAlign) * t.rowAlign);
+      const chunks = Math.ceil(rows / perChunk);
+      // fresh (non-shared) buffers: the quantizer may still be uploading one while the next is read
+      const read = async (k: number): Promise<GpuChunk> => {
+        const row = k * perChunk;
+        const count = Math.min(perChunk, rows - row);
+        if (raw !== undefined) {
+          return { bytes: await raw(row, count, new Uint8Array(count * srcRowBytes)), type: t.type as GpuChunk['type'], row, count };
+        }
+        const f32 = await t.readRows(row, count);
+        return { bytes: new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength), type: 'F32', row, count };
+      };
+      next = read(0);
+      for (let k = 0; k < chunks; k++) {
+        if (signal?.aborted) throw interrupted();
+        const chunk: GpuChunk = await next!;
+        next = k + 1 < chunks ? read(k + 1) : undefined;
+        next?.catch(() => {}); // observed when awaited
+        const bad = firstNonFinite(chunk.type, chunk.bytes);
+        if (bad >= 0) throw nonFiniteError(t, chunk.row * rowLength + bad);
+        const out = chunk.type === p.type
+          ? Promise.resolve(chunk.bytes)
+          : gpu.quantizeRows(p.type, { dtype: chunk.type, bytes: chunk.bytes }, rowLength, chunk.count);
+        out.catch(() => {}); // observed when drained
+        pending.push(out);
+        await drainTo(GPU_IN_FLIGHT);
+      }
+    }
+    await drainTo(0);
+  } finally {
+    // nothing may still run on the GPU or the file when the caller destroys the quantizer or aborts the writer
+    await Promise.allSettled([...pending, next]);
+  }
+}
+
 function interrupted(): LlamaError {
   return new LlamaError('unexpected', 'QUANTIZE_INTERRUPTED', 'quantization was interrupted; nothing was written', {
     hint: 'Run the command again; an interrupted run leaves no partial output.',
@@ -296,12 +395,7 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
   const onProgress = options.onProgress ?? noProgress;
   const cwd = options.cwd ?? process.cwd();
   const device = options.device ?? 'auto';
-  if (device === 'gpu') {
-    throw new EnvironmentError('QUANTIZE_GPU_UNAVAILABLE', 'the GPU quantizer is not available yet', {
-      hint: 'Use --device cpu (or auto): the CPU path writes the same bytes.',
-    });
-  }
-  if (device !== 'auto' && device !== 'cpu') {
+  if (device !== 'auto' && device !== 'cpu' && device !== 'gpu') {
     throw new UsageError('QUANTIZE_BAD_DEVICE', `unknown device ${String(device)}`, { hint: 'Use --device auto, cpu or gpu.' });
   }
   const ftype = parseFtype(options.type);
@@ -314,12 +408,17 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
   const source = await openModelSource(options.input, cwd, options.cacheDir);
   const pool = new QuantPool({ threads });
   const scratch = new SharedScratch();
+  let choice: QuantDeviceChoice | undefined;
   try {
     const out = options.out === undefined ? defaultOut(source, ftype, cwd) : resolve(cwd, options.out);
     if (resolve(out) === resolve(source.path)) {
       throw new UsageError('QUANTIZE_OUT_IS_INPUT', `the output ${out} is the input file`, { hint: 'Choose another --out.' });
     }
     const plan = planQuantization(source, ftype, options.pure === true);
+    // once for the whole model; `gpu` with no adapter throws exit 7 naming what is missing
+    choice = await selectQuantDevice(device);
+    onProgress({ type: 'message', level: 'info', text: choice.note });
+    const gpu = choice.quantizer;
     for (const p of plan.tensors) {
       // the row length must fit the block of the chosen type (choose.ts falls back; --pure may not)
       rowSizeBytes(p.type, p.source.ne[0]!);
@@ -340,13 +439,16 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
     try {
       await withAtomicPath(out, async (tmp) => {
         const writer = await GgufWriter.create(tmp, plan.kvs, infos);
+        const emit = async (chunk: Uint8Array): Promise<void> => {
+          await writer.write(chunk);
+          done += chunk.length;
+          onProgress({ type: 'advance', task, done, total });
+        };
         try {
-          for (const p of plan.tensors) {
-            await produceTensor(p, pool, scratch, async (chunk) => {
-              await writer.write(chunk);
-              done += chunk.length;
-              onProgress({ type: 'advance', task, done, total });
-            }, options.signal);
+          if (gpu !== undefined) {
+            await produceOnGpu(plan.tensors, gpu, pool, scratch, emit, options.signal);
+          } else {
+            for (const p of plan.tensors) await produceTensor(p, pool, scratch, emit, options.signal);
           }
           await writer.close();
         } catch (error) {
@@ -368,6 +470,7 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
     }
     onProgress({ type: 'end', task, ok: true, note: `${plan.tensors.length} tensors` });
     const { size } = await stat(out);
+    const a = choice.adapter;
     return {
       out,
       type: ftype.name,
@@ -381,9 +484,14 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
         return t;
       }),
       threads,
-      device: 'cpu',
+      device: choice.device,
+      ...(choice.device === 'gpu' && a !== undefined
+        ? { adapter: { name: a.name, backend: a.backend, vendor: a.vendor, software: a.software } }
+        : {}),
+      deviceNote: choice.note,
     };
   } finally {
+    choice?.quantizer?.destroy();
     await pool.close();
     await source.close();
   }
