@@ -46,6 +46,8 @@ export interface QuantizeOptions {
   /** llama-quantize --pure: every quantizable tensor gets the type's default block type. */
   pure?: boolean;
   device?: QuantizeDevice;
+  /** GPU path: source bytes per quantizer call (default 32 MiB); tests lower it to cut tensors into many chunks. */
+  gpuChunkBytes?: number;
   cwd?: string;
   /** Hugging Face cache directory for repo-id inputs (default HF_HUB_CACHE / HF_HOME / ~/.cache/huggingface/hub). */
   cacheDir?: string;
@@ -306,7 +308,7 @@ async function produceTensor(
  * Source bytes per GPU call: large enough to fill a big GPU (one invocation per block), small enough that the few
  * chunks in flight stay a bounded amount of memory (~4 × 32 MiB of sources plus their results).
  */
-const GPU_CHUNK_BYTES = 32 << 20;
+const GPU_CHUNK_BYTES_DEFAULT = 32 << 20;
 /** GPU results waiting to be written while the next chunk is read and quantized: double-buffered and then some. */
 const GPU_IN_FLIGHT = 2;
 
@@ -325,7 +327,7 @@ interface GpuChunk {
  */
 async function produceOnGpu(
   tensors: readonly Planned[], gpu: GpuQuantizer, pool: QuantPool, scratch: SharedScratch,
-  emit: (bytes: Uint8Array) => Promise<void>, signal?: AbortSignal,
+  emit: (bytes: Uint8Array) => Promise<void>, chunkBytes: number, signal?: AbortSignal,
 ): Promise<void> {
   const pending: Promise<Uint8Array>[] = [];
   const drainTo = async (keep: number): Promise<void> => {
@@ -346,7 +348,7 @@ async function produceOnGpu(
       if (rows === 0) continue;
       const rowLength = t.ne[0]!;
       const srcRowBytes = rowLength * GGML_TYPES[chunkType].typeSize;
-      const perChunk = Math.max(t.rowAlign, Math.floor(GPU_CHUNK_BYTES / srcRowBytes / t.rowAlign) * t.rowAlign);
+      const perChunk = Math.max(t.rowAlign, Math.floor(chunkBytes / srcRowBytes / t.rowAlign) * t.rowAlign);
       const chunks = Math.ceil(rows / perChunk);
       // fresh (non-shared) buffers: the quantizer may still be uploading one while the next is read
       const read = async (k: number): Promise<GpuChunk> => {
@@ -405,6 +407,12 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
       hint: 'Pass --threads N with N ≥ 1, or leave it out to use every core.',
     });
   }
+  const gpuChunkBytes = options.gpuChunkBytes ?? GPU_CHUNK_BYTES_DEFAULT;
+  if (!Number.isSafeInteger(gpuChunkBytes) || gpuChunkBytes < 1) {
+    throw new UsageError('QUANTIZE_BAD_CHUNK', `gpuChunkBytes must be a positive integer, got ${String(gpuChunkBytes)}`, {
+      hint: 'Leave it out for the default (32 MiB).',
+    });
+  }
   const source = await openModelSource(options.input, cwd, options.cacheDir);
   const pool = new QuantPool({ threads });
   const scratch = new SharedScratch();
@@ -446,7 +454,7 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
         };
         try {
           if (gpu !== undefined) {
-            await produceOnGpu(plan.tensors, gpu, pool, scratch, emit, options.signal);
+            await produceOnGpu(plan.tensors, gpu, pool, scratch, emit, gpuChunkBytes, options.signal);
           } else {
             for (const p of plan.tensors) await produceTensor(p, pool, scratch, emit, options.signal);
           }

@@ -11,8 +11,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { quantize } from '../../src/convert/quantize.ts';
+import { IntegrityError, LlamaError } from '../../src/errors.ts';
+import type { ProgressEvent } from '../../src/progress/events.ts';
 import { probeGpu } from '../../src/quant/gpu/device.ts';
-import { generateCheckpoint } from '../support/checkpoint/index.ts';
+import { corruptCheckpoint, generateCheckpoint } from '../support/checkpoint/index.ts';
 import { runCli, type CliResult } from '../support/cli.ts';
 
 interface Result {
@@ -145,4 +148,55 @@ test('--device gpu with no Vulkan driver: exit 7 naming the missing driver, no o
   assert.match(error.message, /no Vulkan driver/);
   assert.match(error.hint, /--device cpu/);
   assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('nodriver') || n.endsWith('.tmp')), []);
+});
+
+test('library, GPU path: tensors cut into many chunks stay in order (same bytes as the CPU), progress per chunk', { skip: noAdapter }, async () => {
+  const cpuOut = join(dir, 'lib-cpu.gguf');
+  const gpuOut = join(dir, 'lib-gpu.gguf');
+  await quantize({ input: ckpt, type: 'Q4_K_M', out: cpuOut, device: 'cpu', threads: 2 });
+  const events: ProgressEvent[] = [];
+  // 48 KiB of source per call: the 32000-row embedding becomes hundreds of chunks, the permuted Q/K (64-row
+  // alignment of 256 F32 elements = 64 KiB) one alignment unit per chunk, so the in-flight queue really fills
+  const result = await quantize({
+    input: ckpt, type: 'Q4_K_M', out: gpuOut, device: 'gpu', threads: 2, gpuChunkBytes: 48 << 10,
+    onProgress: (e) => events.push(e),
+  });
+  assert.equal(result.device, 'gpu');
+  assert.equal(await sha256(gpuOut), await sha256(cpuOut));
+  const advances = events.filter((e) => e.type === 'advance').length;
+  assert.ok(advances > 3 * result.tensors.length, `${advances} progress steps for ${result.tensors.length} tensors`);
+  assert.ok(events.some((e) => e.type === 'message' && e.text === result.deviceNote), 'the device note is reported as progress');
+  await rm(cpuOut);
+  await rm(gpuOut);
+});
+
+test('library, GPU path: NaN refused with the CPU path\'s error; an abort mid-run leaves no file', { skip: noAdapter }, async () => {
+  const bad = join(dir, 'nan-ckpt');
+  const d = await generateCheckpoint(bad, {
+    version: '2', dtype: 'F16', seed: 6, tieWordEmbeddings: true, card: false,
+    shape: { layers: 1, hidden: 256, intermediate: 512, heads: 4, kvHeads: 4 },
+  });
+  const corruption = await corruptCheckpoint(d, 'nan-weight');
+  const outs = { cpu: join(dir, 'nan-cpu.gguf'), gpu: join(dir, 'nan-gpu.gguf') };
+  const errors: IntegrityError[] = [];
+  for (const device of ['cpu', 'gpu'] as const) {
+    await assert.rejects(quantize({ input: bad, type: 'Q8_0', out: outs[device], device, threads: 2 }), (e: unknown) => {
+      assert.ok(e instanceof IntegrityError && e.code === 'QUANTIZE_NONFINITE', String(e));
+      errors.push(e);
+      return true;
+    });
+  }
+  assert.equal(errors[1]!.message, errors[0]!.message, 'same error on both paths');
+  assert.match(errors[1]!.message, /NaN or Inf/);
+  assert.ok(errors[1]!.message.includes(corruption.file), errors[1]!.message);
+
+  const controller = new AbortController();
+  await assert.rejects(
+    quantize({
+      input: ckpt, type: 'Q8_0', out: join(dir, 'aborted.gguf'), device: 'gpu', threads: 2, gpuChunkBytes: 64 << 10, signal: controller.signal,
+      onProgress: (e) => { if (e.type === 'advance') controller.abort(); },
+    }),
+    (e: unknown) => e instanceof LlamaError && e.code === 'QUANTIZE_INTERRUPTED',
+  );
+  assert.deepEqual((await readdir(dir)).filter((n) => (n.startsWith('nan-') && n.endsWith('.gguf')) || n.startsWith('aborted') || n.endsWith('.tmp')), []);
 });
