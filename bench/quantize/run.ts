@@ -1,7 +1,7 @@
 /**
  * Benchmark: `llama quantize --device cpu` against llama.cpp's `llama-quantize` on the same multi-GB input.
  *
- *   npm run build && node bench/quantize/run.ts [--layers 4] [--types Q8_0,Q4_0,Q4_K_M] [--threads 2] [--dir SCRATCH] [--keep]
+ *   npm run build && node bench/quantize/run.ts [--layers 4] [--types Q8_0,Q4_0,Q4_K_M] [--threads 2] [--dir SCRATCH] [--keep] [--no-gpu]
  *
  * Input: a Llama 2-style checkpoint with Llama-2-7B layer shapes (dim 4096, 32 heads, ffn 11008; `--layers` of them,
  * 32000-token vocabulary, F16 safetensors) from the test checkpoint generator, and the F16 GGUF converted from it
@@ -10,6 +10,10 @@
  * when it is on PATH (then also `cmp` of the two outputs), and the ratio ours / theirs (goal ≤ 1.0 for Q8_0 / Q4_0,
  * ≤ 1.5 for K-quants). Also the streaming conversion straight from the safetensors checkpoint, with its peak RSS
  * (goal: < 1.5 GB whatever the model size).
+ *
+ * GPU column: the same input through `--device gpu` (wall time, peak RSS, ratio GPU / CPU path, `cmp` with the CPU
+ * output), with the adapter named; skipped with the reason when there is no adapter, or with `--no-gpu`. On a
+ * software adapter (lavapipe) the figure only proves the pipeline runs; it is not a speed claim.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { probeGpu } from '../../src/quant/gpu/device.ts';
 import { generateCheckpoint, LLAMA2_7B_SHAPE } from '../../test/support/checkpoint/index.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -31,7 +36,9 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     dir: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    gpu: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 const layers = Number(values.layers);
 const threads = Number(values.threads);
@@ -51,11 +58,11 @@ function timed(cmd: string, args: string[]): { seconds: number; rssMb: number; o
 }
 
 /** Our tool: the built CLI when present, else the library through a small runner (same code path minus oclif). */
-function ours(input: string, type: string, out: string): ReturnType<typeof timed> {
+function ours(input: string, type: string, out: string, device: 'cpu' | 'gpu' = 'cpu'): ReturnType<typeof timed> {
   if (existsSync(join(ROOT, 'dist', 'commands', 'quantize.js'))) {
-    return timed(process.execPath, [CLI, 'quantize', input, '--type', type, '--device', 'cpu', '--threads', String(threads), '--out', out, '--progress', 'none']);
+    return timed(process.execPath, [CLI, 'quantize', input, '--type', type, '--device', device, '--threads', String(threads), '--out', out, '--progress', 'none']);
   }
-  return timed(process.execPath, [CHILD, input, type, out, String(threads)]);
+  return timed(process.execPath, [CHILD, input, type, out, String(threads), device]);
 }
 
 function which(name: string): string | undefined {
@@ -84,12 +91,35 @@ const llamaQuantize = which('llama-quantize');
 if (llamaQuantize === undefined) {
   console.log('llama-quantize is not on PATH: only our numbers are printed. To compare, build llama.cpp (cmake -B build && cmake --build build --target llama-quantize) and put build/bin on PATH.');
 }
+// Mesa warns on every run without a writable XDG_RUNTIME_DIR
+process.env.XDG_RUNTIME_DIR ??= scratch;
+let gpu = false;
+if (!values.gpu) {
+  console.log('GPU column skipped: --no-gpu');
+} else {
+  const probe = await probeGpu();
+  if (!probe.ok) {
+    console.log(`GPU column skipped: ${probe.error.message}`);
+  } else {
+    gpu = true;
+    const a = probe.info;
+    console.log(`GPU: ${a.name} (${a.backend}, ${a.vendor}${a.software ? ', a software renderer: the GPU figures only prove the pipeline' : ''})`);
+  }
+}
 const rows: string[] = [];
 for (const type of types) {
   const out = join(scratch, `ours-${type}.gguf`);
   const a = ours(f16, type, out);
   if (!a.ok) throw new Error(`llama quantize ${type} failed:\n${a.output}`);
   let line = `${type.padEnd(7)} llama quantize ${a.seconds.toFixed(2)} s, peak RSS ${a.rssMb.toFixed(0)} MB`;
+  if (gpu) {
+    const gpuOut = join(scratch, `ours-gpu-${type}.gguf`);
+    const g = ours(f16, type, gpuOut, 'gpu');
+    if (!g.ok) throw new Error(`llama quantize --device gpu ${type} failed:\n${g.output}`);
+    const same = spawnSync('cmp', ['-s', out, gpuOut]).status === 0;
+    line += ` | --device gpu ${g.seconds.toFixed(2)} s, peak RSS ${g.rssMb.toFixed(0)} MB, GPU/CPU ${(g.seconds / a.seconds).toFixed(2)}, output ${same ? 'identical' : 'DIFFERENT'}`;
+    if (!values.keep) await rm(gpuOut, { force: true });
+  }
   if (llamaQuantize !== undefined) {
     const theirsOut = join(scratch, `theirs-${type}.gguf`);
     const b = timed(llamaQuantize, [f16, theirsOut, type, String(threads)]);
