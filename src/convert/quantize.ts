@@ -187,30 +187,40 @@ export function planQuantization(source: ModelSource, ftype: LlamaFtype, pure: b
   return { mode: 'quantize', kvs, tensors };
 }
 
-/** Index of the first NaN/Inf element of raw F32/F16/BF16 data, or -1. */
+/** Words per block of the NaN/Inf scan: a block with a hit is scanned again element by element. */
+const NONFINITE_BLOCK = 4096;
+
+/**
+ * Index of the first NaN/Inf element of raw F32/F16/BF16 data, or -1. An element is NaN/Inf when its exponent bits
+ * are all ones; adding the exponent's lowest bit then carries into the sign bit. So one and, one add and one or per
+ * 32-bit word (two halves at once for F16/BF16) test a whole block, and only a block with a hit is looked at again.
+ * (On the GPU path this check is most of the main thread's work.)
+ */
 function firstNonFinite(type: GgmlTypeName, bytes: Uint8Array): number {
-  if (type === 'F32') {
-    const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-    const f = new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 2);
-    for (let i = 0; i < f.length; i++) {
-      const x = f[i]!;
-      if (x - x !== 0) return i;
-    }
+  const f32 = type === 'F32';
+  const exponent = f32 ? 0x7f800000 : type === 'F16' ? 0x7c007c00 : 0x7f807f80;
+  const lowBit = f32 ? 0x00800000 : type === 'F16' ? 0x04000400 : 0x00800080;
+  const sign = f32 ? 0x80000000 : 0x80008000;
+  const halfExponent = type === 'F16' ? 0x7c00 : 0x7f80;
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  const words = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 2);
+  for (let b = 0; b < words.length; b += NONFINITE_BLOCK) {
+    const end = Math.min(b + NONFINITE_BLOCK, words.length);
+    let any = 0;
+    for (let i = b; i < end; i++) any |= (words[i]! & exponent) + lowBit;
+    if ((any & sign) !== 0) return firstNonFiniteIn(f32, halfExponent, aligned, b * 4, end * 4);
+  }
+  return firstNonFiniteIn(f32, halfExponent, aligned, words.length * 4, aligned.length);
+}
+
+/** Element by element (little-endian) over bytes [from, to): the first element whose exponent is all ones (halfExponent: F16/BF16). */
+function firstNonFiniteIn(f32: boolean, halfExponent: number, bytes: Uint8Array, from: number, to: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (f32) {
+    for (let o = from; o + 3 < to; o += 4) if ((view.getUint32(o, true) & 0x7f800000) === 0x7f800000) return o >> 2;
     return -1;
   }
-  // F16 / BF16: exponent all ones. Two halves per 32-bit word on the fast path.
-  const mask = type === 'F16' ? 0x7c00 : 0x7f80;
-  const maskHigh = (mask << 16) >>> 0;
-  let start = 0;
-  if (bytes.byteOffset % 4 === 0) {
-    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
-    for (let i = 0; i < words.length; i++) {
-      const w = words[i]!;
-      if ((w & mask) === mask || ((w & maskHigh) >>> 0) === maskHigh) return (w & mask) === mask ? 2 * i : 2 * i + 1;
-    }
-    start = words.length * 4;
-  }
-  for (let i = start; i + 1 < bytes.length; i += 2) if (((bytes[i]! | (bytes[i + 1]! << 8)) & mask) === mask) return i >> 1;
+  for (let o = from; o + 1 < to; o += 2) if ((view.getUint16(o, true) & halfExponent) === halfExponent) return o >> 1;
   return -1;
 }
 
@@ -312,6 +322,26 @@ const GPU_CHUNK_BYTES_DEFAULT = 32 << 20;
 /** GPU results waiting to be written while the next chunk is read and quantized: double-buffered and then some. */
 const GPU_IN_FLIGHT = 2;
 
+/**
+ * Source buffers for the GPU path, reused in turn (fresh 32 MiB buffers per chunk cost the main thread page faults
+ * and garbage collection). Four suffice: when chunk g is read, at most chunks g-2 and g-1 wait to be written (and the
+ * quantizer is done with a chunk's source once its call resolves), chunk g-3 was written before chunk g-1 was queued.
+ */
+class GpuSourceRing {
+  private readonly buffers: Uint8Array[] = [];
+  private index = 0;
+
+  take(length: number): Uint8Array {
+    const i = this.index++ % (GPU_IN_FLIGHT + 2);
+    let buffer = this.buffers[i];
+    if (buffer === undefined || buffer.length < length) {
+      buffer = new Uint8Array(length);
+      this.buffers[i] = buffer;
+    }
+    return buffer.subarray(0, length);
+  }
+}
+
 interface GpuChunk {
   bytes: Uint8Array;
   type: 'F32' | 'F16' | 'BF16';
@@ -330,6 +360,7 @@ async function produceOnGpu(
   emit: (bytes: Uint8Array) => Promise<void>, chunkBytes: number, signal?: AbortSignal,
 ): Promise<void> {
   const pending: Promise<Uint8Array>[] = [];
+  const ring = new GpuSourceRing();
   const drainTo = async (keep: number): Promise<void> => {
     while (pending.length > keep) await emit(await pending.shift()!);
   };
@@ -350,12 +381,11 @@ async function produceOnGpu(
       const srcRowBytes = rowLength * GGML_TYPES[chunkType].typeSize;
       const perChunk = Math.max(t.rowAlign, Math.floor(chunkBytes / srcRowBytes / t.rowAlign) * t.rowAlign);
       const chunks = Math.ceil(rows / perChunk);
-      // fresh (non-shared) buffers: the quantizer may still be uploading one while the next is read
       const read = async (k: number): Promise<GpuChunk> => {
         const row = k * perChunk;
         const count = Math.min(perChunk, rows - row);
         if (raw !== undefined) {
-          return { bytes: await raw(row, count, new Uint8Array(count * srcRowBytes)), type: t.type as GpuChunk['type'], row, count };
+          return { bytes: await raw(row, count, ring.take(count * srcRowBytes)), type: t.type as GpuChunk['type'], row, count };
         }
         const f32 = await t.readRows(row, count);
         return { bytes: new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength), type: 'F32', row, count };

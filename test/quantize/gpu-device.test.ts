@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -189,6 +189,25 @@ test('library, GPU path: NaN refused with the CPU path\'s error; an abort mid-ru
   assert.equal(errors[1]!.message, errors[0]!.message, 'same error on both paths');
   assert.match(errors[1]!.message, /NaN or Inf/);
   assert.ok(errors[1]!.message.includes(corruption.file), errors[1]!.message);
+
+  // an Inf in the high half of a 32-bit word, deep in the embedding (the first tensor read): the same element index
+  const embed = d.tensors.find((t) => t.name === 'model.embed_tokens.weight')!;
+  const handle = await open(join(bad, embed.file), 'r+');
+  try {
+    await handle.write(Buffer.from([0x00, 0x7c]), 0, 2, embed.fileOffset + 2 * 12345);
+  } finally {
+    await handle.close();
+  }
+  const again: string[] = [];
+  for (const device of ['cpu', 'gpu'] as const) {
+    await assert.rejects(quantize({ input: bad, type: 'Q4_0', out: outs[device], device, threads: 2, gpuChunkBytes: 64 << 10 }), (e: unknown) => {
+      assert.ok(e instanceof IntegrityError && e.code === 'QUANTIZE_NONFINITE', String(e));
+      again.push(e.message);
+      return true;
+    });
+  }
+  assert.match(again[0]!, /token_embd\.weight .*\(element 12345\)/);
+  assert.equal(again[1], again[0]);
 
   const controller = new AbortController();
   await assert.rejects(
