@@ -29,7 +29,7 @@ export { resolveToken, resolveEndpoint, resolveCacheDir } from './hub/config.ts'
 export { HubClient } from './hub/client.ts';
 
 // `llama quantize`: formats, conversion, the bit-exact quantizers
-export { quantize, type QuantizeOptions, type QuantizeResult, type QuantizeDevice } from './convert/quantize.ts';
+export { quantize, type QuantizeOptions, type QuantizeResult, type QuantizeDevice, type QuantizeAdapter } from './convert/quantize.ts';
 export { readGguf, GgufWriter, GgufTensorReader, type GgufFile, type GgufKv, type GgufTensorInfo } from './formats/gguf.ts';
 export { readSafetensorsHeader, type SafetensorsHeader, type SafetensorsTensor } from './formats/safetensors.ts';
 export { parseFtype, FTYPE_NAMES, GGML_TYPES, LLAMA_FTYPES, rowSizeBytes, type GgmlTypeName, type LlamaFtype } from './quant/types.ts';
