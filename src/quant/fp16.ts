@@ -78,6 +78,18 @@ export function fp16BitsToFp32(h: number): number {
   return HALF_TABLE[h & 0xffff]!;
 }
 
+/** Store `x` as a little-endian F16 at `y[o]` (the `ggml_half` fields of quantized blocks). */
+export function putHalf(y: Uint8Array, o: number, x: number): void {
+  const h = fp32ToFp16Bits(x);
+  y[o] = h & 0xff;
+  y[o + 1] = h >>> 8;
+}
+
+/** Read the little-endian F16 at `y[o]` as a float. */
+export function getHalf(y: Uint8Array, o: number): number {
+  return fp16BitsToFp32(y[o]! | (y[o + 1]! << 8));
+}
+
 export function fp32ToBf16Bits(x: number): number {
   F32[0] = x;
   return fp32BitsToBf16Bits(U32[0]!);

@@ -12,7 +12,7 @@
  * (`Math.fround`), sums are sequential, `nearest_int` is ggml's +12582912.f trick (round half to even, and its
  * exact bit behaviour for inf/NaN), integer stores wrap like the C types they land in.
  */
-import { fp16BitsToFp32, fp32ToFp16Bits } from './fp16.ts';
+import { getHalf, putHalf } from './fp16.ts';
 
 const fround = Math.fround;
 const GROUP_MAX_EPS = fround(1e-15);
@@ -28,16 +28,6 @@ function nearestInt(fval: number): number {
   if (r >= 8388608 && r < 16777216) return r - 12582912;
   NI_F32[0] = r;
   return (NI_I32[0]! & 0x007fffff) - 0x00400000;
-}
-
-function putHalf(y: Uint8Array, o: number, x: number): void {
-  const h = fp32ToFp16Bits(x);
-  y[o] = h & 0xff;
-  y[o + 1] = h >>> 8;
-}
-
-function getHalf(y: Uint8Array, o: number): number {
-  return fp16BitsToFp32(y[o]! | (y[o + 1]! << 8));
 }
 
 // ---------------------------------------------------------------- shared scratch

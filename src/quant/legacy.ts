@@ -11,7 +11,7 @@
  * operation here is `Math.fround(a op b)` on float32 operands (binary64 then one rounding to binary32 is exact for
  * + - * / of binary32 values). Casts to integers truncate toward zero as in C; Q8_0 uses roundf (half away from 0).
  */
-import { fp16BitsToFp32, fp32ToFp16Bits } from './fp16.ts';
+import { getHalf, putHalf } from './fp16.ts';
 
 const fround = Math.fround;
 const FLT_MAX = 3.4028234663852886e38;
@@ -22,16 +22,6 @@ const FLT_MAX = 3.4028234663852886e38;
  */
 function cvtI8(v: number): number {
   return v > -2147483649 && v < 2147483648 ? (Math.trunc(v) << 24) >> 24 : 0;
-}
-
-function putHalf(y: Uint8Array, o: number, x: number): void {
-  const h = fp32ToFp16Bits(x);
-  y[o] = h & 0xff;
-  y[o + 1] = h >>> 8;
-}
-
-function getHalf(y: Uint8Array, o: number): number {
-  return fp16BitsToFp32(y[o]! | (y[o + 1]! << 8));
 }
 
 // ---------------------------------------------------------------- Q8_0: f16 d; i8 qs[32]
