@@ -28,12 +28,14 @@ export class StreamingHasher {
     }
   }
 
-  update(chunks: Uint8Array | readonly Uint8Array[]): void {
+  /** `onHashed` runs once the bytes are hashed and no longer read (here: before `update` returns). */
+  update(chunks: Uint8Array | readonly Uint8Array[], onHashed?: () => void): void {
     for (const chunk of chunks instanceof Uint8Array ? [chunks] : chunks) {
       this.#sha256.update(chunk);
       this.#gitSha1?.update(chunk);
       this.#size += chunk.byteLength;
     }
+    onHashed?.();
   }
 
   get size(): number {
@@ -103,7 +105,7 @@ parentPort.on('message', (m) => {
   if (m.type === 'data') {
     let length = 0;
     for (const buf of m.bufs) {
-      const b = new Uint8Array(buf);
+      const b = ArrayBuffer.isView(buf) ? buf : new Uint8Array(buf);
       sha256.update(b);
       if (sha1) sha1.update(b);
       length += b.byteLength;
@@ -121,6 +123,8 @@ export class WorkerHasher {
   readonly #maxInFlight: number;
   #inFlight = 0;
   #size = 0;
+  /** One entry per data message not yet acknowledged. */
+  readonly #onHashed: Array<(() => void) | undefined> = [];
   #drained: (() => void) | undefined;
   #result: ((d: Digests) => void) | undefined;
   #failure: Error | undefined;
@@ -131,6 +135,8 @@ export class WorkerHasher {
     this.#worker.on('message', (m: { type: string; length?: number; sha256?: string; gitSha1?: string; size?: number }) => {
       if (m.type === 'ack') {
         this.#inFlight -= m.length ?? 0;
+        // The worker answers its messages in order.
+        this.#onHashed.shift()?.();
         if (this.#inFlight <= this.#maxInFlight / 2) this.#wake();
       } else if (m.type === 'digest') {
         const out: Digests = { sha256: m.sha256 ?? '', size: m.size ?? 0 };
@@ -156,22 +162,31 @@ export class WorkerHasher {
 
   /**
    * Hand bytes over in file order (one chunk or several in one message). Do not touch them afterwards: their memory
-   * may move to the worker.
+   * may move to the worker, and bytes in shared memory are read there until `onHashed` runs.
    */
-  async update(chunks: Uint8Array | readonly Uint8Array[]): Promise<void> {
+  async update(chunks: Uint8Array | readonly Uint8Array[], onHashed?: () => void): Promise<void> {
     if (this.#failure) throw this.#failure;
     const list = chunks instanceof Uint8Array ? [chunks] : chunks;
-    const bufs: ArrayBuffer[] = [];
+    const bufs: Array<ArrayBuffer | Uint8Array> = [];
+    const moved: ArrayBuffer[] = [];
     let length = 0;
     for (const chunk of list) {
-      // Socket reads own their memory (moved, no copy); a view into a bigger buffer is copied so its owner stays intact.
-      const owns = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
-      bufs.push((owns ? chunk : new Uint8Array(chunk)).buffer as ArrayBuffer);
+      if (chunk.buffer instanceof SharedArrayBuffer) {
+        // Shared memory (the HTTP client's read slabs): the worker sees the same bytes, nothing is copied or moved.
+        bufs.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } else {
+        // A buffer that owns its memory is moved (no copy); a view into a bigger buffer is copied so its owner stays intact.
+        const owns = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+        const buffer = (owns ? chunk : new Uint8Array(chunk)).buffer as ArrayBuffer;
+        bufs.push(buffer);
+        moved.push(buffer);
+      }
       length += chunk.byteLength;
     }
     this.#inFlight += length;
     this.#size += length;
-    this.#worker.postMessage({ type: 'data', bufs }, bufs);
+    this.#onHashed.push(onHashed);
+    this.#worker.postMessage({ type: 'data', bufs }, moved);
     while (this.#inFlight > this.#maxInFlight && !this.#failure) await new Promise<void>((resolve) => (this.#drained = resolve));
     if (this.#failure) throw this.#failure;
   }

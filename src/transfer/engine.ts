@@ -29,7 +29,7 @@ import { hubError } from '../hub/errors.ts';
 import { StreamingHasher, WorkerHasher, hashRange, type Digests } from '../integrity/hash.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { redactSecrets } from '../redact.ts';
-import { bodyText, httpGet } from './http.ts';
+import { bodyText, httpGet, releaseChunk } from './http.ts';
 import { DEFAULT_RETRY, backoffDelay, isTransientNetworkError, parseRetryAfter, sleep, type RetryPolicy } from './retry.ts';
 import { Semaphore } from './semaphore.ts';
 
@@ -370,7 +370,10 @@ export class TransferEngine {
           const batch = p.queue.shift();
           if (batch) {
             for (const chunk of batch) hashed += chunk.length;
-            await hasher.update(batch);
+            // Written and hashed: the HTTP client may reuse the chunks' memory.
+            await hasher.update(batch, () => {
+              for (const chunk of batch) releaseChunk(chunk);
+            });
             continue;
           }
           await p.next();
@@ -562,7 +565,10 @@ export class TransferEngine {
         for await (const raw of answer.body) {
           const chunk = raw as Buffer;
           const room = end - position - pendingBytes;
-          if (room <= 0) continue;
+          if (room <= 0) {
+            releaseChunk(chunk);
+            continue;
+          }
           const data = chunk.length > room ? chunk.subarray(0, room) : chunk;
           pending.push(data);
           pendingBytes += data.length;
