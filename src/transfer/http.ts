@@ -53,7 +53,7 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 /** Used-up slabs kept for reuse: fresh memory costs a page fault per page on first touch (most of the system time). */
-const MAX_FREE_SLABS = 128;
+const MAX_FREE_SLABS = 64;
 
 /** A slab and the count of body chunks in it that are handed out and not yet released. */
 interface Slab {
