@@ -6,6 +6,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 export interface Digests {
@@ -93,36 +94,81 @@ export async function hashFile(path: string, options: { gitSha1?: boolean } = {}
  * `maxInFlight` bytes wait in the worker, so memory stays bounded.
  */
 
-// Runs in the worker (eval mode: CommonJS). Kept tiny and dependency-free.
+// Runs in the worker (eval mode: CommonJS). Kept tiny and dependency-free. One worker keeps the hash states of
+// several files (by id) and answers every message in order.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const sha256 = createHash('sha256');
-const sha1 = workerData.gitSha1ForSize === undefined ? undefined : createHash('sha1');
-if (sha1) sha1.update('blob ' + workerData.gitSha1ForSize + '\\0');
-let size = 0;
+const states = new Map();
 parentPort.on('message', (m) => {
-  if (m.type === 'data') {
+  if (m.type === 'open') {
+    const sha1 = m.gitSha1ForSize === undefined ? undefined : createHash('sha1');
+    if (sha1) sha1.update('blob ' + m.gitSha1ForSize + '\\0');
+    states.set(m.id, { sha256: createHash('sha256'), sha1, size: 0 });
+  } else if (m.type === 'data') {
+    const s = states.get(m.id);
     let length = 0;
     for (const buf of m.bufs) {
       const b = ArrayBuffer.isView(buf) ? buf : new Uint8Array(buf);
-      sha256.update(b);
-      if (sha1) sha1.update(b);
+      s.sha256.update(b);
+      if (s.sha1) s.sha1.update(b);
       length += b.byteLength;
     }
-    size += length;
-    parentPort.postMessage({ type: 'ack', length });
+    s.size += length;
+    parentPort.postMessage({ type: 'ack', id: m.id, length });
   } else if (m.type === 'digest') {
-    parentPort.postMessage({ type: 'digest', sha256: sha256.digest('hex'), gitSha1: sha1 ? sha1.digest('hex') : undefined, size });
+    const s = states.get(m.id);
+    states.delete(m.id);
+    parentPort.postMessage({ type: 'digest', id: m.id, sha256: s.sha256.digest('hex'), gitSha1: s.sha1 ? s.sha1.digest('hex') : undefined, size: s.size });
+  } else if (m.type === 'drop') {
+    states.delete(m.id);
   }
 });
 `;
 
+type WorkerReply = { type: string; id: number; length?: number; sha256?: string; gitSha1?: string; size?: number };
+
+/**
+ * Hash workers shared by all WorkerHashers of the process: a worker costs a thread and tens of ms of start-up, and
+ * more hashing threads than cores only take turns (profile of a 4-file pull on 2 cores: four workers, each starting
+ * up, beside the transfer). A new hasher goes to the least busy worker; a new worker starts only while every worker
+ * has a file and there are fewer than HASH_WORKERS. Idle workers do not keep the process alive.
+ */
+const HASH_WORKERS = Math.max(1, Math.min(8, availableParallelism() - 1));
+
+interface PooledWorker {
+  worker: Worker;
+  users: Map<number, (m: WorkerReply) => void>;
+  onError: Map<number, (error: Error) => void>;
+  failed: boolean;
+}
+
+const pool: PooledWorker[] = [];
+let nextHasherId = 1;
+
+function pooledWorker(): PooledWorker {
+  const live = pool.filter((w) => !w.failed);
+  const least = live.reduce<PooledWorker | undefined>((a, w) => (a && a.users.size <= w.users.size ? a : w), undefined);
+  if (least && (least.users.size === 0 || live.length >= HASH_WORKERS)) return least;
+  const entry: PooledWorker = { worker: new Worker(WORKER_SOURCE, { eval: true }), users: new Map(), onError: new Map(), failed: false };
+  entry.worker.on('message', (m: WorkerReply) => entry.users.get(m.id)?.(m));
+  entry.worker.on('error', (error) => {
+    entry.failed = true;
+    pool.splice(pool.indexOf(entry), 1);
+    for (const fail of entry.onError.values()) fail(error);
+  });
+  entry.worker.unref();
+  pool.push(entry);
+  return entry;
+}
+
 export class WorkerHasher {
-  readonly #worker: Worker;
+  readonly #pooled: PooledWorker;
+  readonly #id = nextHasherId++;
   readonly #maxInFlight: number;
   #inFlight = 0;
   #size = 0;
+  #closed = false;
   /** One entry per data message not yet acknowledged. */
   readonly #onHashed: Array<(() => void) | undefined> = [];
   #drained: (() => void) | undefined;
@@ -131,8 +177,8 @@ export class WorkerHasher {
 
   constructor(options: { gitSha1ForSize?: number; maxInFlight?: number } = {}) {
     this.#maxInFlight = options.maxInFlight ?? 64 * 1024 * 1024;
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { gitSha1ForSize: options.gitSha1ForSize } });
-    this.#worker.on('message', (m: { type: string; length?: number; sha256?: string; gitSha1?: string; size?: number }) => {
+    this.#pooled = pooledWorker();
+    this.#pooled.users.set(this.#id, (m) => {
       if (m.type === 'ack') {
         this.#inFlight -= m.length ?? 0;
         // The worker answers its messages in order.
@@ -144,10 +190,12 @@ export class WorkerHasher {
         this.#result?.(out);
       }
     });
-    this.#worker.on('error', (error) => {
+    this.#pooled.onError.set(this.#id, (error) => {
       this.#failure = error;
       this.#wake();
     });
+    if (this.#pooled.users.size === 1) this.#pooled.worker.ref();
+    this.#pooled.worker.postMessage({ type: 'open', id: this.#id, gitSha1ForSize: options.gitSha1ForSize });
   }
 
   #wake(): void {
@@ -186,23 +234,38 @@ export class WorkerHasher {
     this.#inFlight += length;
     this.#size += length;
     this.#onHashed.push(onHashed);
-    this.#worker.postMessage({ type: 'data', bufs }, moved);
+    this.#pooled.worker.postMessage({ type: 'data', id: this.#id, bufs }, moved);
     while (this.#inFlight > this.#maxInFlight && !this.#failure) await new Promise<void>((resolve) => (this.#drained = resolve));
     if (this.#failure) throw this.#failure;
   }
 
   async digest(): Promise<Digests> {
     if (this.#failure) throw this.#failure;
-    const result = new Promise<Digests>((resolve) => (this.#result = resolve));
-    this.#worker.postMessage({ type: 'digest' });
+    const result = new Promise<Digests>((resolve, reject) => {
+      this.#result = resolve;
+      this.#pooled.onError.set(this.#id, reject);
+    });
+    this.#pooled.worker.postMessage({ type: 'digest', id: this.#id });
     try {
       return await result;
     } finally {
-      await this.close();
+      this.#release(false);
     }
   }
 
+  /** Give the hash state up (a failed transfer); the shared worker stays for other files. */
   async close(): Promise<void> {
-    await this.#worker.terminate();
+    this.#release(true);
+  }
+
+  #release(drop: boolean): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const { users, onError, worker, failed } = this.#pooled;
+    users.delete(this.#id);
+    onError.delete(this.#id);
+    if (failed) return;
+    if (drop) worker.postMessage({ type: 'drop', id: this.#id });
+    if (users.size === 0) worker.unref();
   }
 }
