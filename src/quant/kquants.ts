@@ -13,6 +13,7 @@
  * exact bit behaviour for inf/NaN), integer stores wrap like the C types they land in.
  */
 import { getHalf, putHalf } from './fp16.ts';
+import { signedMaxAbs } from './scan.ts';
 
 const fround = Math.fround;
 const GROUP_MAX_EPS = fround(1e-15);
@@ -126,17 +127,8 @@ function makeQkx2(
 
 /** make_qx_quants(n, nmax, x, L, rmse_type = 1, qw = NULL): symmetric fit with weights x²; L (0..2nmax-1) into LS. */
 function makeQxRmse1(n: number, nmax: number, x: Float32Array, xo: number, lo: number): number {
-  let max = 0;
-  let amax = 0;
-  for (let i = 0; i < n; i++) {
-    const v = x[xo + i]!;
-    const ax = Math.abs(v);
-    if (ax > amax) {
-      amax = ax;
-      max = v;
-    }
-  }
-  if (amax < GROUP_MAX_EPS) {
+  const max = signedMaxAbs(x, xo, n);
+  if (Math.abs(max) < GROUP_MAX_EPS) {
     for (let i = 0; i < n; i++) LS[lo + i] = 0;
     return 0;
   }
@@ -182,17 +174,8 @@ function makeQxRmse1(n: number, nmax: number, x: Float32Array, xo: number, lo: n
 
 /** make_q3_quants(n, nmax, x, L, do_rmse = true); L (0..2nmax-1) into LS. */
 function makeQ3(n: number, nmax: number, x: Float32Array, xo: number, lo: number): number {
-  let max = 0;
-  let amax = 0;
-  for (let i = 0; i < n; i++) {
-    const v = x[xo + i]!;
-    const ax = Math.abs(v);
-    if (ax > amax) {
-      amax = ax;
-      max = v;
-    }
-  }
-  if (amax < GROUP_MAX_EPS) {
+  const max = signedMaxAbs(x, xo, n);
+  if (Math.abs(max) < GROUP_MAX_EPS) {
     for (let i = 0; i < n; i++) LS[lo + i] = 0;
     return 0;
   }

@@ -12,6 +12,7 @@
  * + - * / of binary32 values). Casts to integers truncate toward zero as in C; Q8_0 uses roundf (half away from 0).
  */
 import { getHalf, putHalf } from './fp16.ts';
+import { signedMaxAbs } from './scan.ts';
 
 const fround = Math.fround;
 const FLT_MAX = 3.4028234663852886e38;
@@ -51,16 +52,7 @@ export function quantizeQ4_0(x: Float32Array, xOff: number, nBlocks: number, y: 
   for (let i = 0; i < nBlocks; i++) {
     const xb = xOff + i * 32;
     const yb = yOff + i * 18;
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < 32; j++) {
-      const v = x[xb + j]!;
-      const a = Math.abs(v);
-      if (amax < a) {
-        amax = a;
-        max = v;
-      }
-    }
+    const max = signedMaxAbs(x, xb, 32);
     const d = fround(max / -8);
     const id = d !== 0 ? fround(1 / d) : 0;
     putHalf(y, yb, d);
@@ -106,16 +98,7 @@ export function quantizeQ5_0(x: Float32Array, xOff: number, nBlocks: number, y: 
   for (let i = 0; i < nBlocks; i++) {
     const xb = xOff + i * 32;
     const yb = yOff + i * 22;
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < 32; j++) {
-      const v = x[xb + j]!;
-      const a = Math.abs(v);
-      if (amax < a) {
-        amax = a;
-        max = v;
-      }
-    }
+    const max = signedMaxAbs(x, xb, 32);
     const d = fround(max / -16);
     const id = d !== 0 ? fround(1 / d) : 0;
     putHalf(y, yb, d);
