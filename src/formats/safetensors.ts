@@ -9,6 +9,7 @@
 import { open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { IntegrityError, UsageError } from '../errors.ts';
+import { bf16ToF32Row, f16ToF32Row } from '../quant/fp16.ts';
 
 /** Bytes per element of every dtype the format defines (F8 types are one byte). */
 export const SAFETENSORS_DTYPE_SIZES: Readonly<Record<string, number>> = {
@@ -189,34 +190,20 @@ export function parseSafetensorsHeader(file: string, fileSize: number, headerByt
   return { file, fileSize, headerLength, dataStart, metadata, tensors };
 }
 
-/** Decode raw little-endian F32/F16/BF16 bytes into float32 (exact for all three). */
+/** Decode raw little-endian F32/F16/BF16 bytes into float32 (exact for all three; the quantizers' own conversions). */
 export function decodeFloats(dtype: FloatDtype, bytes: Uint8Array, out?: Float32Array): Float32Array {
   const size = dtype === 'F32' ? 4 : 2;
   const count = bytes.length / size;
   const result = out ?? new Float32Array(count);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dtype === 'F32') {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < count; i++) result[i] = view.getFloat32(i * 4, true);
   } else if (dtype === 'BF16') {
-    const bits = new Uint32Array(result.buffer, result.byteOffset, count);
-    for (let i = 0; i < count; i++) bits[i] = view.getUint16(i * 2, true) << 16;
-  } else if (typeof Float16Array === 'function' && bytes.byteOffset % 2 === 0) {
-    // Node 24's Float16Array widens exactly (tests compare it with halfToFloat)
-    result.set(new Float16Array(bytes.buffer, bytes.byteOffset, count));
+    bf16ToF32Row(bytes, 0, count, result, 0);
   } else {
-    for (let i = 0; i < count; i++) result[i] = halfToFloat(view.getUint16(i * 2, true));
+    f16ToF32Row(bytes, 0, count, result, 0);
   }
   return result;
-}
-
-/** IEEE binary16 → number (exact). */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const mantissa = h & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24;
-  if (exponent === 0x1f) return mantissa === 0 ? sign * Infinity : NaN;
-  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
 }
 
 export function isFloatDtype(dtype: string): dtype is FloatDtype {
