@@ -46,7 +46,7 @@ const SCALAR_SIZE: Partial<Record<number, number>> = { 0: 1, 1: 1, 2: 2, 3: 2, 4
  * ggml tensor types: id → [name, elements per block, bytes per block] (ggml/include/ggml.h, ggml-common.h). The GGUF
  * reader needs the sizes to validate offsets; the quantizers own the block layouts.
  */
-export const GGML_TYPES: Readonly<Record<number, readonly [string, number, number]>> = {
+export const GGML_TYPE_SIZES: Readonly<Record<number, readonly [string, number, number]>> = {
   0: ['F32', 1, 4],
   1: ['F16', 1, 2],
   2: ['Q4_0', 32, 18],
@@ -81,17 +81,17 @@ export const GGML_TYPES: Readonly<Record<number, readonly [string, number, numbe
 };
 
 export function ggmlTypeName(type: number): string {
-  return GGML_TYPES[type]?.[0] ?? `type${type}`;
+  return GGML_TYPE_SIZES[type]?.[0] ?? `type${type}`;
 }
 
 export function ggmlTypeId(name: string): number {
-  for (const [id, entry] of Object.entries(GGML_TYPES)) if (entry[0] === name) return Number(id);
+  for (const [id, entry] of Object.entries(GGML_TYPE_SIZES)) if (entry[0] === name) return Number(id);
   throw new UsageError('GGML_TYPE_UNKNOWN', `unknown ggml type ${name}`, { hint: 'Use a type llama.cpp defines.' });
 }
 
 /** Bytes of a tensor of type `type` and dims `ne` (ne[0] must be a multiple of the block size). */
 export function ggmlNbytes(type: number, ne: readonly number[]): number {
-  const entry = GGML_TYPES[type];
+  const entry = GGML_TYPE_SIZES[type];
   if (entry === undefined) throw new RangeError(`unknown ggml type ${type}`);
   const [, block, size] = entry;
   const n0 = ne[0] ?? 1;
@@ -353,7 +353,7 @@ export async function readGguf(path: string): Promise<GgufFile> {
         ne.push(Number(v));
       }
       const type = await c.u32();
-      if (GGML_TYPES[type] === undefined) throw corruptGguf(path, `tensor ${name} has unknown type ${type}`);
+      if (GGML_TYPE_SIZES[type] === undefined) throw corruptGguf(path, `tensor ${name} has unknown type ${type}`);
       const offset = await c.count('tensor offset', fileSize);
       tensors.push({ name, ne, type, offset, nDims });
     }
