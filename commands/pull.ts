@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { LlamaCommand } from '../src/cli/base-command.ts';
 import { registerSecret } from '../src/redact.ts';
-import { formatBytes } from '../src/transfer/disk.ts';
+import { formatBytes } from '../src/util/bytes.ts';
 import { resolve } from 'node:path';
 import { DEFAULT_LOCKFILE } from '../src/integrity/lockfile.ts';
 import { pull, type PullResult } from '../src/transfer/pull.ts';

@@ -25,7 +25,8 @@ export {
   type LockedFile,
 } from './integrity/lockfile.ts';
 export { hashFile, StreamingHasher } from './integrity/hash.ts';
-export { resolveToken, resolveEndpoint, resolveCacheDir } from './hub/config.ts';
+export { resolveEndpoint, resolveCacheDir } from './hub/config.ts';
+export { resolveToken } from './hub/token.ts';
 export { HubClient } from './hub/client.ts';
 
 // `llama quantize`: formats, conversion, the bit-exact quantizers

@@ -6,14 +6,7 @@ import { renderReport, type ReportFormat } from '../../src/license/report.ts';
 import { runLicenseCheck } from '../../src/license/run.ts';
 import type { LicenseReport } from '../../src/license/checks.ts';
 import { hubAccess, hubFlagValues } from '../../src/license/hub-access.ts';
-
-/** The hub flags `license check` and `license notice` share. */
-export const hubFlags = {
-  offline: Flags.boolean({ description: 'No network (also HF_HUB_OFFLINE=1): hub repo ids are read from the Hugging Face cache only.', default: false }),
-  endpoint: Flags.string({ description: 'Hub URL. Default HF_ENDPOINT, then https://huggingface.co.' }),
-  token: Flags.string({ description: 'Hub token. Default HF_TOKEN, then the token file of `hf auth login`.' }),
-  'cache-dir': Flags.string({ description: 'Hub cache folder to look repo ids up in. Default HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub.' }),
-};
+import { hubFlags } from '../../src/cli/hub-flags.ts';
 
 export default class LicenseCheck extends LlamaCommand {
   static override summary = 'Check a derivative against the licenses of every model in its lineage.';

@@ -5,7 +5,7 @@ import { ComplianceError } from '../../src/errors.ts';
 import { resolveLineage, walkLineage } from '../../src/license/lineage.ts';
 import { noticeLines, lineageLicenses, renderNotice } from '../../src/license/notice.ts';
 import { hubAccess, hubFlagValues } from '../../src/license/hub-access.ts';
-import { hubFlags } from './check.ts';
+import { hubFlags } from '../../src/cli/hub-flags.ts';
 
 export interface NoticeResult {
   notice: string;

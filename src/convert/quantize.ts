@@ -16,7 +16,7 @@
  * stored (F32/F16/BF16) and its blocks are written by the same GGUF writer; same-type copies skip the quantizer and
  * types without a kernel take the CPU path. The NaN/Inf check runs on the source bytes on both paths.
  */
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { EnvironmentError, IntegrityError, LlamaError, UsageError } from '../errors.ts';
@@ -29,7 +29,8 @@ import type { GpuQuantizer } from '../quant/gpu/runner.ts';
 import { selectQuantDevice, type QuantDeviceChoice } from '../quant/gpu/select.ts';
 import { QuantPool } from '../quant/pool.ts';
 import { GGML_TYPES, parseFtype, rowSizeBytes, type GgmlTypeName, type LlamaFtype } from '../quant/types.ts';
-import { repoFolderName } from '../transfer/layout.ts';
+import { cachedSnapshot } from '../hub/cache.ts';
+import { parseRepoRef } from '../hub/ids.ts';
 import { isGgufFile, openGgufSource, openHfSource, tensorRows, type ModelSource, type SourceTensor } from './source.ts';
 
 export type QuantizeDevice = 'auto' | 'cpu' | 'gpu';
@@ -94,31 +95,12 @@ export interface QuantizeAdapter {
 /** Elements per chunk: large enough to split across workers, small enough to keep memory bounded (~16 MB of f32). */
 const CHUNK_ELEMENTS = 1 << 22;
 
-/** Where a repo id pulled into the HF cache lives: snapshots/<commit of refs/<revision>>. */
-async function resolveRepoId(input: string, cacheDir: string | undefined): Promise<{ dir: string; name: string } | undefined> {
-  const m = /^([\w.-]+\/[\w.-]+)(?:@([\w./-]+))?$/.exec(input);
-  if (m === null) return undefined;
-  const root = join(cacheDir ?? resolveCacheDir(undefined), repoFolderName(m[1]!));
-  const revision = m[2] ?? 'main';
-  let commit = revision;
-  if (!/^[0-9a-f]{40}$/.test(revision)) {
-    try {
-      const handle = await open(join(root, 'refs', revision), 'r');
-      try {
-        commit = (await handle.readFile('utf8')).trim();
-      } finally {
-        await handle.close();
-      }
-    } catch {
-      return undefined;
-    }
-  }
-  const dir = join(root, 'snapshots', commit);
-  try {
-    return (await stat(dir)).isDirectory() ? { dir, name: m[1]!.split('/')[1]! } : undefined;
-  } catch {
-    return undefined;
-  }
+/** Where a repo id (`org/name[@revision]`) pulled into the HF cache lives: snapshots/<commit of refs/<revision>>. */
+function resolveRepoId(input: string, cacheDir: string | undefined): { dir: string; name: string } | undefined {
+  const ref = parseRepoRef(input);
+  if (ref === undefined) return undefined;
+  const snapshot = cachedSnapshot(cacheDir ?? resolveCacheDir(undefined), ref.repo, ref.revision);
+  return snapshot === undefined ? undefined : { dir: snapshot.dir, name: ref.repo.split('/')[1]! };
 }
 
 export async function openModelSource(input: string, cwd: string, cacheDir?: string): Promise<ModelSource> {
@@ -127,7 +109,7 @@ export async function openModelSource(input: string, cwd: string, cacheDir?: str
   try {
     info = await stat(path);
   } catch {
-    const cached = await resolveRepoId(input, cacheDir);
+    const cached = resolveRepoId(input, cacheDir);
     if (cached !== undefined) return openHfSource(cached.dir, cached.name);
     throw new UsageError('QUANTIZE_INPUT_NOT_FOUND', `${input} is neither a file, a directory nor a repo pulled into the cache`, {
       hint: 'Pass a Hugging Face checkpoint directory, an F32/F16/BF16 .gguf file, or run `llama pull <repo>` first.',

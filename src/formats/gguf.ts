@@ -12,6 +12,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { IntegrityError, UsageError } from '../errors.ts';
+import { writeAll } from '../fs/write-all.ts';
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" read as u32 LE
 export const GGUF_VERSION = 3;
@@ -647,10 +648,3 @@ export class GgufWriter {
 /** Pieces at least this large skip the batch and go to the file directly. */
 const DIRECT_WRITE_BYTES = 1 << 20;
 
-async function writeAll(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
-  }
-}

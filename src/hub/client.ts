@@ -9,7 +9,8 @@ import { listFiles, modelInfo } from '@huggingface/hub';
 import { NetworkError, isLlamaError } from '../errors.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { redactSecrets } from '../redact.ts';
-import { DEFAULT_RETRY, backoffDelay, isTransientNetworkError, parseRetryAfter, sleep, type RetryPolicy } from '../transfer/retry.ts';
+import { isCommit } from './ids.ts';
+import { DEFAULT_RETRY, backoffDelay, isTransientNetworkError, parseRetryAfter, sleep, type RetryPolicy } from '../util/retry.ts';
 import { hubError, isRetryableStatus, type HubErrorContext } from './errors.ts';
 
 export interface HubClientOptions {
@@ -29,7 +30,6 @@ export interface RemoteFile {
   lfsSha256?: string;
 }
 
-const COMMIT = /^[0-9a-f]{40}$/;
 
 export class HubClient {
   readonly endpoint: string;
@@ -125,7 +125,7 @@ export class HubClient {
       fetch: this.fetchFor({ repo, revision }),
     });
     const sha = (info as { sha?: unknown }).sha;
-    if (typeof sha !== 'string' || !COMMIT.test(sha)) {
+    if (typeof sha !== 'string' || !isCommit(sha)) {
       throw new NetworkError('HUB_BAD_RESPONSE', `The hub did not name a commit for ${repo}@${revision}.`, {
         hint: 'Check --endpoint / HF_ENDPOINT points at a Hugging Face compatible hub.',
       });

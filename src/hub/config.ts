@@ -3,41 +3,13 @@
  * the environment variables and files that the Hugging Face tools use, so `llama pull` shares them with `hf` and
  * transformers (names from huggingface_hub's constants.py, ../shared/research/hub-protocol.md §3).
  */
-import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { registerSecret } from '../redact.ts';
+import { hfHome } from './token.ts';
 import { UsageError } from '../errors.ts';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
 type Env = Record<string, string | undefined>;
-
-function hfHome(env: Env): string {
-  return env.HF_HOME || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'huggingface');
-}
-
-/**
- * The token from `--token`, else HF_TOKEN, else the token file `hf auth login` writes (HF_TOKEN_PATH, HF_HOME/token,
- * ~/.cache/huggingface/token). Registered with the redactor so it can never be printed.
- */
-export async function resolveToken(flag: string | undefined, env: Env = process.env): Promise<string | undefined> {
-  let token = flag?.trim() || env.HF_TOKEN?.trim() || undefined;
-  if (!token) {
-    const candidates = [env.HF_TOKEN_PATH, join(hfHome(env), 'token'), join(homedir(), '.cache', 'huggingface', 'token')];
-    for (const file of candidates) {
-      if (!file) continue;
-      try {
-        token = (await readFile(file, 'utf8')).trim() || undefined;
-      } catch {
-        continue;
-      }
-      if (token) break;
-    }
-  }
-  registerSecret(token);
-  return token;
-}
 
 /** `--endpoint`, else HF_ENDPOINT, else https://huggingface.co; no trailing slash. */
 export function resolveEndpoint(flag: string | undefined, env: Env = process.env): string {
@@ -66,16 +38,4 @@ export function resolveCacheDir(flag: string | undefined, env: Env = process.env
 /** HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) set to 1/true/yes/on. */
 export function offlineFromEnv(env: Env = process.env): boolean {
   return [env.HF_HUB_OFFLINE, env.TRANSFORMERS_OFFLINE].some((v) => v !== undefined && /^(1|true|yes|on)$/i.test(v.trim()));
-}
-
-const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
-
-/** A model repo id, `org/name` (or a canonical `name`). */
-export function checkRepoId(repo: string): string {
-  if (!REPO_ID.test(repo) || repo.includes('..') || repo.includes('--')) {
-    throw new UsageError('REPO_INVALID', `"${repo}" is not a model repo id.`, {
-      hint: 'Name the repo as org/name, for example meta-llama/Llama-3.2-1B.',
-    });
-  }
-  return repo;
 }

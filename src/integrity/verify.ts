@@ -4,10 +4,13 @@
  * the exit code (4 on any problem).
  */
 import { readdir } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
+import { join, relative, resolve as resolvePath, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { HubClient } from '../hub/client.ts';
-import { checkRepoId, resolveCacheDir, resolveEndpoint, resolveToken } from '../hub/config.ts';
+import { resolveCacheDir, resolveEndpoint } from '../hub/config.ts';
+import { checkRepoId, isCommit } from '../hub/ids.ts';
+import { parseSnapshotDir } from '../hub/cache.ts';
+import { resolveToken } from '../hub/token.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { CacheLayout, LocalDirLayout } from '../transfer/layout.ts';
 import { hashFile } from './hash.ts';
@@ -49,17 +52,6 @@ export interface VerifyReport {
   files: VerifiedFile[];
 }
 
-const COMMIT = /^[0-9a-f]{40}$/;
-
-/** `<cache>/models--org--name/snapshots/<commit>` → repo and commit. */
-function fromSnapshotDir(dir: string): { repo: string; commit: string } | undefined {
-  const commit = basename(dir);
-  const snapshots = dirname(dir);
-  const repoDir = basename(dirname(snapshots));
-  if (!COMMIT.test(commit) || basename(snapshots) !== 'snapshots' || !repoDir.startsWith('models--')) return undefined;
-  return { repo: repoDir.slice('models--'.length).split('--').join('/'), commit };
-}
-
 async function listFilesUnder(root: string): Promise<string[]> {
   let entries;
   try {
@@ -86,7 +78,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
     throw new UsageError('LOCKFILE_NOT_FOUND', `No lockfile at ${lockPath}.`, { hint: 'Pass the lockfile `llama pull` wrote, or verify against the hub with --repo.' });
   }
   const dir = options.dir ? resolvePath(options.dir) : undefined;
-  const snap = dir ? fromSnapshotDir(dir) : undefined;
+  const snap = dir ? parseSnapshotDir(dir) : undefined;
   const lockedRepos = Object.keys(lock?.repos ?? {});
   const repo = checkRepoId(
     options.repo ??
@@ -118,7 +110,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
       const local = new LocalDirLayout(dir);
       for (const rel of await listFilesUnder(dir)) {
         const meta = await local.readMetadata(rel);
-        if (meta && COMMIT.test(meta.commit)) {
+        if (meta && isCommit(meta.commit)) {
           pinned = meta.commit;
           break;
         }

@@ -4,6 +4,7 @@
  * model multimodal). Parsing is forgiving: a malformed card yields no metadata rather than an exception, and the
  * lineage then reports the license as undetermined.
  */
+import { splitFrontMatter } from '../util/front-matter.ts';
 import { parse } from 'yaml';
 
 export interface CardMetadata {
@@ -45,11 +46,10 @@ export function cardMetadataFromObject(data: unknown): CardMetadata {
 
 /** The YAML front matter of a README.md model card; undefined when there is none or it does not parse. */
 export function parseModelCard(markdown: string): CardMetadata | undefined {
-  const text = markdown.startsWith('\uFEFF') ? markdown.slice(1) : markdown;
-  const match = /^---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/.exec(text);
-  if (!match) return undefined;
+  const { yaml } = splitFrontMatter(markdown);
+  if (yaml === undefined) return undefined;
   try {
-    return cardMetadataFromObject(parse(match[1] ?? ''));
+    return cardMetadataFromObject(parse(yaml));
   } catch {
     return undefined;
   }

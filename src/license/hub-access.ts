@@ -3,7 +3,8 @@
  * HubClient (auth only for the hub's own origin, retries, typed errors), or none when offline.
  */
 import { HubClient } from '../hub/client.ts';
-import { offlineFromEnv, resolveCacheDir, resolveEndpoint, resolveToken } from '../hub/config.ts';
+import { offlineFromEnv, resolveCacheDir, resolveEndpoint } from '../hub/config.ts';
+import { resolveToken } from '../hub/token.ts';
 import { hubCardSource, type ModelCardSource } from './lineage.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { registerSecret } from '../redact.ts';

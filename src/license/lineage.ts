@@ -8,11 +8,13 @@
  * writes); online, through a ModelCardSource (hubCardSource below wraps @huggingface/hub). Nothing here decides
  * compliance: checks.ts reads the tree.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { downloadFile, modelInfo } from '@huggingface/hub';
 import { isLlamaError, UsageError } from '../errors.ts';
+import { cachedSnapshot } from '../hub/cache.ts';
+import { isRepoId } from '../hub/ids.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { registerSecret } from '../redact.ts';
 import { getLicense, licenseFromHfMetadata, type LicenseEntry, type Via } from './catalog.ts';
@@ -100,7 +102,6 @@ export interface ResolveLineageOptions {
 
 const LICENSE_FILE = /^(licen[cs]e|use_policy|licen[cs]e-model|licen[cs]e_agreement)(\.(txt|md))?$/i;
 const NOTICE_FILE = /^notice(\.(txt|md))?$/i;
-const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const DEFAULT_DEPTH = 12;
 
 export async function resolveLineage(options: ResolveLineageOptions): Promise<Lineage> {
@@ -163,26 +164,9 @@ async function licenseFiles(dir: string): Promise<string[]> {
   return names.map((n) => join(dir, n)).filter((p) => statSync(p).isFile());
 }
 
-/** The snapshot directory of a repo in the HF cache layout (refs/main, else the only snapshot). */
-function cachedSnapshot(cacheDir: string | undefined, repo: string): string | undefined {
-  if (cacheDir === undefined) return undefined;
-  const root = join(cacheDir, `models--${repo.replace('/', '--')}`);
-  if (!isDirectory(root)) return undefined;
-  const refFile = join(root, 'refs', 'main');
-  if (existsSync(refFile)) {
-    const commit = readFileSyncTrim(refFile);
-    const dir = join(root, 'snapshots', commit);
-    if (commit && isDirectory(dir)) return dir;
-  }
-  return undefined;
-}
-
-function readFileSyncTrim(path: string): string {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return '';
-  }
+/** The snapshot directory of a repo at refs/main in the HF cache layout. */
+function cachedSnapshotDir(cacheDir: string | undefined, repo: string): string | undefined {
+  return cacheDir === undefined ? undefined : cachedSnapshot(cacheDir, repo)?.dir;
 }
 
 function newNode(ref: string, kind: LineageNode['kind'], location: string, via: Via, edge: LineageNode['edge']): LineageNode {
@@ -192,7 +176,7 @@ function newNode(ref: string, kind: LineageNode['kind'], location: string, via: 
 async function resolveNode(ctx: Ctx, ref: string, baseDir: string, via: Via, edge: LineageNode['edge'], depth: number, seen: Set<string>): Promise<LineageNode> {
   const localPath = resolve(baseDir, ref);
   // A repo id that also exists as a directory here is taken as the local checkpoint.
-  const looksLocal = isAbsolute(ref) || ref.startsWith('./') || ref.startsWith('../') || !REPO_ID.test(ref) || isDirectory(localPath);
+  const looksLocal = isAbsolute(ref) || ref.startsWith('./') || ref.startsWith('../') || !(ref.includes('/') && isRepoId(ref)) || isDirectory(localPath);
   let node: LineageNode;
   if (looksLocal) {
     node = newNode(ref, 'local', localPath, via, edge);
@@ -202,7 +186,7 @@ async function resolveNode(ctx: Ctx, ref: string, baseDir: string, via: Via, edg
     }
     await describeLocal(node, localPath);
   } else {
-    const cached = cachedSnapshot(ctx.options.cacheDir, ref);
+    const cached = cachedSnapshotDir(ctx.options.cacheDir, ref);
     if (cached !== undefined) {
       node = newNode(ref, 'cache', ref, via, edge);
       node.revision = basename(cached);

@@ -8,6 +8,7 @@
  * every difference of formatting disappears, while a changed, added or removed word still changes the fingerprint.
  * Version tokens ("3.1", "3.2") are kept on purpose: texts of Llama 3.1-4 differ in little else.
  */
+import { splitFrontMatter } from '../util/front-matter.ts';
 import { createHash } from 'node:crypto';
 
 /**
@@ -23,9 +24,7 @@ const URL_ALIASES: ReadonlyArray<readonly [RegExp, string]> = [
 
 /** Strip a leading YAML front-matter block (model cards, ScanCode transcriptions) and a UTF-8 BOM. */
 export function stripFrontMatter(text: string): string {
-  const withoutBom = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const match = /^---\r?\n[\s\S]*?\r?\n---[ \t]*(?:\r?\n|$)/.exec(withoutBom);
-  return match ? withoutBom.slice(match[0].length) : withoutBom;
+  return splitFrontMatter(text).body;
 }
 
 /** The words of a text, lower case, formatting (Markdown, punctuation, quotes, whitespace) removed. */

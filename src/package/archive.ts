@@ -18,6 +18,7 @@ import { chmod, mkdir, open, rename, rm, utimes, type FileHandle } from 'node:fs
 import { dirname, join } from 'node:path';
 import { Header, Pax } from 'tar';
 import { temporaryPathFor } from '../fs/atomic.ts';
+import { writeAll } from '../fs/write-all.ts';
 import { CopyPipeline, sha256Of } from './pipeline.ts';
 
 /**
@@ -140,11 +141,7 @@ export class TarSink implements PackageSink {
   #writeAt = async (data: Uint8Array, position: number): Promise<void> => {
     const handle = this.#handle;
     if (!handle) throw new Error('tar sink is closed');
-    let offset = 0;
-    while (offset < data.byteLength) {
-      const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset, position + offset);
-      offset += bytesWritten;
-    }
+    await writeAll(handle, data, position);
   };
 
   #header(path: string, type: 'File' | 'Directory', size: number, mode: number): void {
@@ -246,13 +243,7 @@ export class DirectorySink implements PackageSink {
     const out = await open(file, 'wx');
     let sha256: string;
     try {
-      sha256 = await this.#pipeline.copyFile(source, options.expectedSize, async (chunk, position) => {
-        let offset = 0;
-        while (offset < chunk.byteLength) {
-          const { bytesWritten } = await out.write(chunk, offset, chunk.byteLength - offset, position + offset);
-          offset += bytesWritten;
-        }
-      }, 0, options.onBytes);
+      sha256 = await this.#pipeline.copyFile(source, options.expectedSize, (chunk, position) => writeAll(out, chunk, position), 0, options.onBytes);
       await this.#pipeline.drain();
       await out.sync();
     } finally {

@@ -9,6 +9,7 @@
  * its serial number a name-based UUID (RFC 4122 version 5) of the package's name, version and file digests, so the
  * same package always gets the same BOM and a changed one a new serial number.
  */
+import { isCommit } from '../hub/ids.ts';
 import { createHash } from 'node:crypto';
 import type { EntryDigest } from './archive.ts';
 import type { LicensePlan, PackageAncestor, PackageLicense, Relation } from './types.ts';
@@ -57,7 +58,7 @@ function ancestorComponent(ancestor: PackageAncestor, licenses: ReadonlyMap<stri
   component.name = name;
   if (ancestor.revision) component.version = ancestor.revision;
   // purl type huggingface: pkg:huggingface/<namespace>/<name>@<lower-case commit> (package-url/purl-spec).
-  if (ancestor.onHub && ancestor.revision && /^[0-9a-f]{40}$/i.test(ancestor.revision)) {
+  if (ancestor.onHub && ancestor.revision && isCommit(ancestor.revision)) {
     component.purl = `pkg:huggingface/${ancestor.id}@${ancestor.revision.toLowerCase()}`;
   }
   const license = ancestor.licenseId ? licenses.get(ancestor.licenseId) : undefined;

@@ -5,6 +5,7 @@
  * `base_model_relation`, `tags`).
  */
 import { stringify } from 'yaml';
+import { formatBytes } from '../util/bytes.ts';
 import type { StagedFile } from './stage.ts';
 import type { LicensePlan, PackageLicense, Relation } from './types.ts';
 
@@ -124,16 +125,6 @@ export function cardMetadata(input: CardInput): CardMetadata {
   return meta;
 }
 
-function formatSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 /** README.md: YAML front matter, the "Built with …" lines the licenses require, lineage, license and files. */
 export function renderCard(input: CardInput): string {
@@ -170,7 +161,7 @@ export function renderCard(input: CardInput): string {
   const payload = input.files;
   if (payload.length > 0) {
     lines.push('## Files', '', '| File | Size |', '| --- | ---: |');
-    for (const file of payload) lines.push(`| \`${file.path.replace(/\|/g, '\\|')}\` | ${formatSize(file.size)} |`);
+    for (const file of payload) lines.push(`| \`${file.path.replace(/\|/g, '\\|')}\` | ${formatBytes(file.size)} |`);
     lines.push('', `Sizes and SHA-256 digests of every file are in [${MANIFEST}](${MANIFEST}); a CycloneDX ML-BOM is in [${BOM}](${BOM}).`, '');
   }
   return `${lines.join('\n').trimEnd()}\n`;

@@ -4,7 +4,8 @@
  */
 import { basename, resolve, sep } from 'node:path';
 import type { LlamaConfig } from '../config/schema.ts';
-import { offlineFromEnv, resolveCacheDir, resolveEndpoint, resolveToken } from '../hub/config.ts';
+import { offlineFromEnv, resolveCacheDir, resolveEndpoint } from '../hub/config.ts';
+import { resolveToken } from '../hub/token.ts';
 import { getLicense, type LicenseEntry } from '../license/catalog.ts';
 import type { Finding } from '../license/checks.ts';
 import { hubCardSource, walkLineage, type Lineage, type LineageNode } from '../license/lineage.ts';

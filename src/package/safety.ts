@@ -7,8 +7,7 @@
  * - the Hugging Face token never reaches the package: the token file is refused even when named, and small text
  *   files and every generated file are searched for a token.
  */
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { knownTokens, TOKEN_SHAPE } from '../hub/token.ts';
 import { UsageError } from '../errors.ts';
 
 /** Basenames (lower-cased) of files that hold credentials. */
@@ -79,29 +78,10 @@ export function checkPackagePath(path: string, what = 'destination path'): strin
   return normal.join('/');
 }
 
-/** Where the Hugging Face libraries keep the token (huggingface_hub constants: HF_TOKEN_PATH, else HF_HOME/token). */
-export function hfTokenPaths(env: NodeJS.ProcessEnv = process.env): string[] {
-  const paths = new Set<string>();
-  if (env.HF_TOKEN_PATH) paths.add(resolve(env.HF_TOKEN_PATH));
-  const hfHome = env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface');
-  paths.add(resolve(hfHome, 'token'));
-  paths.add(resolve(hfHome, 'stored_tokens'));
-  paths.add(resolve(homedir(), '.huggingface', 'token'));
-  return [...paths];
-}
-
-// A user access token: `hf_` then 30+ letters and digits (https://huggingface.co/docs/hub/security-tokens).
-const HF_TOKEN_IN_TEXT = /\bhf_[A-Za-z0-9]{30,}\b/;
-
-/** Token values known from the environment, so a token in any format is recognised. */
-function knownTokens(env: NodeJS.ProcessEnv): string[] {
-  return [env.HF_TOKEN, env.HUGGING_FACE_HUB_TOKEN, env.HUGGINGFACE_TOKEN].filter((t): t is string => typeof t === 'string' && t.length >= 8);
-}
-
 /** True when `text` contains a Hugging Face token (by shape, or one of the values in the environment). */
 export function containsToken(text: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (HF_TOKEN_IN_TEXT.test(text)) return true;
-  return knownTokens(env).some((token) => text.includes(token));
+  if (TOKEN_SHAPE.test(text)) return true;
+  return knownTokens(undefined, env).some((token) => text.includes(token));
 }
 
 /** Refuse a generated file that would carry a token (an attribution or waiver reason pasted with one). */

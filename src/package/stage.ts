@@ -11,7 +11,8 @@ import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { EXEC_MODE, FILE_MODE } from './archive.ts';
-import { checkPackagePath, containsToken, hfTokenPaths, secretReason, SKIPPED_DIRECTORIES, TEXT_EXTENSIONS, TEXT_SCAN_LIMIT } from './safety.ts';
+import { tokenFilePaths } from '../hub/token.ts';
+import { checkPackagePath, containsToken, secretReason, SKIPPED_DIRECTORIES, TEXT_EXTENSIONS, TEXT_SCAN_LIMIT } from './safety.ts';
 
 export interface PackageInput {
   /** A file or directory (absolute, or relative to `cwd`). */
@@ -86,7 +87,7 @@ export async function stageInputs(inputs: PackageInput[], options: StageOptions 
   const cwd = resolve(options.cwd ?? process.cwd());
   const env = options.env ?? process.env;
   const tokenFiles = new Set<string>();
-  for (const path of hfTokenPaths(env)) tokenFiles.add(await realpath(path).catch(() => path));
+  for (const path of tokenFilePaths(env)) tokenFiles.add(await realpath(path).catch(() => path));
 
   if (inputs.length === 0) {
     throw new UsageError('PACKAGE_NO_INPUT', 'No input files or directories were given.', {

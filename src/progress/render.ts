@@ -7,6 +7,7 @@
  * - ndjson: every event as one JSON line (for tools that watch a run);
  * - none: nothing (the default with --json).
  */
+import { formatBytes } from '../util/bytes.ts';
 import type { ProgressEvent, ProgressSink, ProgressUnit } from './events.ts';
 
 export type ProgressMode = 'tty' | 'plain' | 'ndjson' | 'none';
@@ -58,14 +59,7 @@ interface TaskState {
 
 export function formatAmount(value: number, unit: ProgressUnit): string {
   if (unit === 'items') return String(value);
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = value;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i += 1;
-  }
-  return `${i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
+  return formatBytes(Math.round(value));
 }
 
 export function formatDuration(seconds: number): string {

@@ -2,6 +2,7 @@
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EnvironmentError } from '../errors.ts';
+import { formatBytes } from '../util/bytes.ts';
 
 /** Bytes available to this user on the file system holding `path` (or its nearest existing parent). */
 export async function freeBytes(path: string): Promise<number> {
@@ -18,16 +19,6 @@ export async function freeBytes(path: string): Promise<number> {
   }
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
 
 /** Throw EnvironmentError DISK_SPACE when `needed` bytes do not fit in `available`. */
 export function checkSpace(where: string, needed: number, available: number): void {

@@ -25,12 +25,13 @@ import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'n
 import { dirname } from 'node:path';
 import { EnvironmentError, IntegrityError, LlamaError, NetworkError } from '../errors.ts';
 import { temporaryPathFor } from '../fs/atomic.ts';
+import { writeAll } from '../fs/write-all.ts';
 import { hubError } from '../hub/errors.ts';
 import { StreamingHasher, WorkerHasher, hashRange, type Digests } from '../integrity/hash.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { redactSecrets } from '../redact.ts';
 import { bodyText, httpGet, releaseChunk } from './http.ts';
-import { DEFAULT_RETRY, backoffDelay, isTransientNetworkError, parseRetryAfter, sleep, type RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY, backoffDelay, isTransientNetworkError, parseRetryAfter, sleep, type RetryPolicy } from '../util/retry.ts';
 import { Semaphore } from './semaphore.ts';
 
 export const DEFAULT_PIECE_SIZE = 16 * 1024 * 1024;
@@ -166,13 +167,6 @@ function parseContentRange(value: string | undefined): { start: number; end: num
   return { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? undefined : Number(m[3]) };
 }
 
-async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
-  for (let off = 0; off < data.length; ) {
-    const { bytesWritten } = await handle.write(data, off, data.length - off, position + off);
-    if (bytesWritten === 0) throw Object.assign(new Error('no progress writing'), { code: 'EIO' });
-    off += bytesWritten;
-  }
-}
 
 function statePath(partialPath: string): string {
   return `${partialPath}.state.json`;

@@ -17,6 +17,8 @@
 import { lstat, mkdir, readFile, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { temporaryPathFor, writeFileAtomic } from '../fs/atomic.ts';
+import { repoFolderName } from '../hub/cache.ts';
+import { isCommit } from '../hub/ids.ts';
 
 export interface PlacedFile {
   path: string;
@@ -41,9 +43,6 @@ export interface Layout {
   recordRevision(revision: string, commit: string): Promise<void>;
 }
 
-export function repoFolderName(repo: string): string {
-  return `models--${repo.split('/').join('--')}`;
-}
 
 async function sizeOf(path: string): Promise<number | undefined> {
   try {
@@ -129,7 +128,7 @@ export class CacheLayout implements Layout {
 
   /** The commit a revision points to in this cache, if recorded. */
   async readRevision(revision: string): Promise<string | undefined> {
-    if (/^[0-9a-f]{40}$/.test(revision)) return revision;
+    if (isCommit(revision)) return revision;
     try {
       return (await readFile(join(this.repoDir, 'refs', ...revision.split('/')), 'utf8')).trim();
     } catch {

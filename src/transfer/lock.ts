@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { sleep } from './retry.ts';
+import { sleep } from '../util/retry.ts';
 
 /**
  * Locks this process holds, by their nonce. A pid alone cannot tell "held by me" from "left by an earlier process that

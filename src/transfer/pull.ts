@@ -7,7 +7,9 @@
 import { resolve as resolvePath } from 'node:path';
 import { IntegrityError, NetworkError, UsageError } from '../errors.ts';
 import { HubClient, type RemoteFile } from '../hub/client.ts';
-import { checkRepoId, offlineFromEnv, resolveCacheDir, resolveEndpoint, resolveToken } from '../hub/config.ts';
+import { offlineFromEnv, resolveCacheDir, resolveEndpoint } from '../hub/config.ts';
+import { checkRepoId, isCommit } from '../hub/ids.ts';
+import { resolveToken } from '../hub/token.ts';
 import { hashFile } from '../integrity/hash.ts';
 import {
   DEFAULT_LOCKFILE, emptyLockfile, readLockfile, serializeLockfile, writeLockfile,
@@ -18,7 +20,7 @@ import { checkSpace, freeBytes } from './disk.ts';
 import { TransferEngine, partialBytes, type TransferTarget } from './engine.ts';
 import { CacheLayout, LocalDirLayout, type Layout, type PlacedFile } from './layout.ts';
 import { acquireLock } from './lock.ts';
-import type { RetryPolicy } from './retry.ts';
+import type { RetryPolicy } from '../util/retry.ts';
 import { selectFiles } from './select.ts';
 
 export interface PullOptions {
@@ -78,7 +80,6 @@ export interface PullResult {
   lockfile?: { path: string; updated: boolean };
 }
 
-const COMMIT = /^[0-9a-f]{40}$/;
 
 function validateRemotePath(path: string): void {
   if (!path || path.startsWith('/') || path.includes('\\') || path.split('/').some((p) => p === '' || p === '.' || p === '..')) {
@@ -343,7 +344,7 @@ async function pullOffline(repo: string, options: PullOptions, layout: Layout, l
     });
   }
   const commit = locked.commit;
-  if (!COMMIT.test(commit)) throw new UsageError('LOCKFILE_INVALID', `The lockfile's commit for ${repo} is not a commit id.`, { hint: 'Pull online again.' });
+  if (!isCommit(commit)) throw new UsageError('LOCKFILE_INVALID', `The lockfile's commit for ${repo} is not a commit id.`, { hint: 'Pull online again.' });
   const paths = selectFiles(Object.keys(locked.files).sort(), { paths: options.paths ?? [], include: options.include ?? [], exclude: options.exclude ?? [] }, repo).selected;
   const missing: string[] = [];
   const bad: string[] = [];

@@ -27,18 +27,18 @@ test('plain mode: start/end lines and at most one progress line per interval', (
   let clock = 0;
   const out = capture();
   const r = createRenderer({ mode: 'plain', stream: out.stream, intervalMs: 10_000, now: () => clock });
-  r.sink({ type: 'start', task: 'f', label: 'model.safetensors', unit: 'bytes', total: 1_000_000 });
+  r.sink({ type: 'start', task: 'f', label: 'model.safetensors', unit: 'bytes', total: 1_048_576 });
   for (let i = 1; i <= 100; i++) {
     clock = i * 200; // 20 s in all, events every 200 ms
-    r.sink({ type: 'advance', task: 'f', done: i * 10_000 });
+    r.sink({ type: 'advance', task: 'f', done: i * 10_485.76 });
   }
   r.sink({ type: 'end', task: 'f', ok: true });
   r.sink({ type: 'message', level: 'warn', text: 'skipped pytorch_model.bin' });
   const lines = out.text().trimEnd().split('\n');
-  assert.equal(lines[0], 'model.safetensors: started (1.0 MB)');
+  assert.equal(lines[0], 'model.safetensors: started (1.0 MiB)');
   const progressLines = lines.filter((l) => l.includes('%'));
   assert.equal(progressLines.length, 2, lines.join('\n'));
-  assert.match(progressLines[0]!, /^model\.safetensors {2}50% {2}500\.0 KB\/1\.0 MB {2}50\.0 KB\/s {2}ETA 10s$/);
+  assert.match(progressLines[0]!, /^model\.safetensors {2}50% {2}512\.0 KiB\/1\.0 MiB {2}51\.2 KiB\/s {2}ETA 10s$/);
   assert.equal(lines.at(-2), 'model.safetensors: done in 20s');
   assert.equal(lines.at(-1), 'warning: skipped pytorch_model.bin');
   assert.ok(!out.text().includes('\r') && !out.text().includes('\u001b'), 'no control characters in CI logs');
@@ -86,7 +86,7 @@ test('none mode prints nothing', () => {
 
 test('amounts and durations read well', () => {
   assert.equal(formatAmount(999, 'bytes'), '999 B');
-  assert.equal(formatAmount(1_500_000_000, 'bytes'), '1.5 GB');
+  assert.equal(formatAmount(1_610_612_736, 'bytes'), '1.5 GiB');
   assert.equal(formatAmount(7, 'items'), '7');
   assert.equal(formatDuration(59), '59s');
   assert.equal(formatDuration(61), '1m01s');

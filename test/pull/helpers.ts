@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProgressEvent } from '../../src/progress/events.ts';
-import type { RetryPolicy } from '../../src/transfer/retry.ts';
+import type { RetryPolicy } from '../../src/util/retry.ts';
 
 /** Retries that keep tests quick while still exercising the backoff path. Retry-After is still honoured. */
 export const FAST_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 5, maxDelayMs: 40, maxRetryAfterMs: 3000 };
