@@ -5,7 +5,8 @@
 import { HubClient } from '../hub/client.ts';
 import { offlineFromEnv, resolveCacheDir, resolveEndpoint } from '../hub/config.ts';
 import { resolveToken } from '../hub/token.ts';
-import { hubCardSource, type ModelCardSource } from './lineage.ts';
+import { hubCardSource } from './hub-cards.ts';
+import type { ModelCardSource } from './lineage.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { registerSecret } from '../redact.ts';
 

@@ -34,12 +34,11 @@ export { fingerprint, normalizeText, normalizedWords, sha256Hex, similarity } fr
 export { identifyFile, identifyText, MAX_TEXT_BYTES, SIMILARITY_FLOOR, type Identification } from './identify.ts';
 export { assertEmittable, hasEmittableText, readLicenseTexts, templatesRoot, type VerbatimText } from './texts.ts';
 export { cardMetadataFromObject, parseModelCard, type CardMetadata } from './card.ts';
+export { hubCardSource, type HubCardSourceOptions } from './hub-cards.ts';
 export {
-  hubCardSource,
   nodeLicense,
   resolveLineage,
   walkLineage,
-  type HubCardSourceOptions,
   type Lineage,
   type LineageNode,
   type ModelCardSource,

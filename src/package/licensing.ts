@@ -8,7 +8,8 @@ import { offlineFromEnv, resolveCacheDir, resolveEndpoint } from '../hub/config.
 import { resolveToken } from '../hub/token.ts';
 import { getLicense, type LicenseEntry } from '../license/catalog.ts';
 import type { Finding } from '../license/checks.ts';
-import { hubCardSource, walkLineage, type Lineage, type LineageNode } from '../license/lineage.ts';
+import { hubCardSource } from '../license/hub-cards.ts';
+import { walkLineage, type Lineage, type LineageNode } from '../license/lineage.ts';
 import { lineageLicenses, renderNotice } from '../license/notice.ts';
 import { runLicenseCheck } from '../license/run.ts';
 import { readLicenseTexts } from '../license/texts.ts';
