@@ -4,7 +4,8 @@
  */
 import { connectHub } from '../hub/client.ts';
 import { offlineFromEnv, resolveCacheDir } from '../hub/config.ts';
-import { hubCardSource, type ModelCardSource } from './lineage.ts';
+import { hubCardSource } from './hub-cards.ts';
+import type { ModelCardSource } from './lineage.ts';
 import type { ProgressSink } from '../progress/events.ts';
 
 export interface HubAccess {
@@ -36,7 +37,7 @@ export async function hubAccess(
     onProgress,
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
-  return { offline, cacheDir, hub: hubCardSource({ hubUrl: client.endpoint, fetchForRepo: (repo) => client.fetchFor({ repo }) }) };
+  return { offline, cacheDir, hub: hubCardSource(client) };
 }
 
 /** The hub flag values out of a command's parsed flags (typed loosely by LlamaCommand.parseInput). */
