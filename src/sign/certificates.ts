@@ -4,7 +4,8 @@
  * §8.2; model_signing 1.1.1 `_signing/sign_certificate.py`). Checks, with Node's X509Certificate:
  * - every link: issued by the next certificate (names) and signed with its key; issuers are CAs (basic constraints,
  *   and keyCertSign when they carry a key usage, which is what Node's `ca` reports); the path ends at a trusted
- *   certificate; at most 10 links;
+ *   CA certificate that issued the last link (trusting the signing certificate itself is not enough, as in
+ *   OpenSSL's store); at most 10 links;
  * - the signing certificate may sign: key usage digitalSignature or extended key usage codeSigning;
  * - every certificate on the path is within its validity period at `now` (OMS §8.2; model_signing checks the chain
  *   at the leaf's notBefore instead, so it also accepts an expired chain).
@@ -77,7 +78,6 @@ export function verifyCertificatePath(chain: readonly X509Certificate[], trusted
     if (!within(current, now)) {
       throw chainError(`Certificate ${commonName(current)} is not valid now (valid ${current.validFrom} to ${current.validTo}).`, 'Re-sign with a current certificate.');
     }
-    if (trusted.some((t) => t.fingerprint256 === current.fingerprint256)) return path;
     const issuedBy = (candidate: X509Certificate): boolean => candidate !== current && current.checkIssued(candidate) && current.verify(candidate.publicKey);
     const anchor = trusted.find((t) => issuedBy(t));
     if (anchor) {
