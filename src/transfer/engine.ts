@@ -182,6 +182,12 @@ export async function partialBytes(target: TransferTarget): Promise<number> {
   return state ? state.received.reduce((a, b) => a + b, 0) : 0;
 }
 
+/** Drop a partial and its resume record (a fresh download from byte 0 follows). */
+export async function discardPartial(target: TransferTarget): Promise<void> {
+  await rm(target.partialPath, { force: true });
+  await rm(statePath(target.partialPath), { force: true });
+}
+
 async function loadState(target: TransferTarget): Promise<SavedState | undefined> {
   try {
     const state = JSON.parse(await readFile(statePath(target.partialPath), 'utf8')) as SavedState;

@@ -11,13 +11,14 @@ import { offlineFromEnv, resolveCacheDir, resolveEndpoint } from '../hub/config.
 import { checkRepoId, isCommit } from '../hub/ids.ts';
 import { resolveToken } from '../hub/token.ts';
 import { hashFile } from '../integrity/hash.ts';
+import { describeDigest, digestsMatch, matchingRecord, writeVerificationRecord, type ExpectedDigests } from '../integrity/record.ts';
 import {
   DEFAULT_LOCKFILE, emptyLockfile, readLockfile, serializeLockfile, writeLockfile,
   type LockedFile, type LockedRepo, type Lockfile,
 } from '../integrity/lockfile.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { checkSpace, freeBytes } from './disk.ts';
-import { TransferEngine, partialBytes, type TransferTarget } from './engine.ts';
+import { TransferEngine, discardPartial, partialBytes, type TransferTarget } from './engine.ts';
 import { CacheLayout, LocalDirLayout, type Layout, type PlacedFile } from './layout.ts';
 import { acquireLock } from './lock.ts';
 import type { RetryPolicy } from '../util/retry.ts';
@@ -39,6 +40,8 @@ export interface PullOptions {
   /** Lockfile to create or update; default llama.lock.json in the cwd; false for none. */
   lockfile?: string | false;
   frozen?: boolean;
+  /** Fetch every file again even when a verified copy is here (as `hf download --force-download`). */
+  forceDownload?: boolean;
   /** Connections in all. Default 8. */
   concurrency?: number;
   /** Default: HF_HUB_OFFLINE. */
@@ -53,7 +56,13 @@ export interface PullOptions {
   idleTimeoutMs?: number;
 }
 
-export type PulledStatus = 'downloaded' | 'resumed' | 'present';
+/** `replaced`: a copy was here but failed its hash; it was removed and the file downloaded again. */
+export type PulledStatus = 'downloaded' | 'resumed' | 'present' | 'replaced';
+/**
+ * How the file's bytes were checked: `hashed` in this run (every downloaded file, and present files without a
+ * matching record), or `record`: unchanged since a verification record was written when it was last hashed.
+ */
+export type CheckedBy = 'hashed' | 'record';
 
 export interface PulledFile {
   path: string;
@@ -61,6 +70,7 @@ export interface PulledFile {
   sha256: string;
   gitSha1?: string;
   status: PulledStatus;
+  checked: CheckedBy;
   /** Where the file is now. */
   location: string;
 }
@@ -167,10 +177,47 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   }
 
   const placed = (f: RemoteFile): PlacedFile => ({ path: f.path, size: f.size, blob: blobOf(f) });
-  const present = new Set<string>();
+  const expectedOf = (f: RemoteFile): ExpectedDigests => (f.lfsSha256 !== undefined ? { size: f.size, sha256: f.lfsSha256 } : { size: f.size, gitSha1: f.gitOid });
+  const results = new Map<string, PulledFile>();
+  const replaced = new Set<string>();
+  const finished = (f: RemoteFile, status: PulledStatus, checked: CheckedBy, location: string, sha256: string): PulledFile => {
+    const out: PulledFile = { path: f.path, size: f.size, sha256, status, checked, location };
+    if (f.lfsSha256 === undefined) out.gitSha1 = f.gitOid;
+    return out;
+  };
+  /**
+   * A copy that is here counts only when checked: by its verification record (unless --frozen, which trusts
+   * nothing), else by hashing it now. A copy that fails is removed, so it is never served, and fetched again.
+   */
+  const checkPresent = async (f: RemoteFile): Promise<PulledFile | undefined> => {
+    const pf = placed(f);
+    if (options.forceDownload || !(await layout.isPresent(commit, pf))) return undefined;
+    const location = layout.filePath(commit, pf);
+    const expected = expectedOf(f);
+    if (!options.frozen) {
+      const record = await matchingRecord(layout.recordPath(pf), location, expected);
+      if (record) return finished(f, 'present', 'record', location, record.sha256);
+    }
+    const got = await hashFile(location, { gitSha1: f.lfsSha256 === undefined });
+    if (digestsMatch(got, expected)) {
+      await writeVerificationRecord(layout.recordPath(pf), location, got);
+      return finished(f, 'present', 'hashed', location, got.sha256);
+    }
+    const algorithm = f.lfsSha256 !== undefined ? 'sha256' : 'git-sha1';
+    onProgress?.({
+      type: 'message',
+      level: 'warn',
+      text: `${f.path}: the copy here does not match its ${algorithm} (expected ${describeDigest(expected, algorithm)}, got ${describeDigest(got, algorithm)}); removed, downloading it again`,
+    });
+    await layout.remove(commit, pf);
+    replaced.add(f.path);
+    return undefined;
+  };
   const todo: RemoteFile[] = [];
   for (const f of wanted) {
-    if (await layout.isPresent(commit, placed(f))) present.add(f.path);
+    options.signal?.throwIfAborted();
+    const here = await checkPresent(f);
+    if (here) results.set(f.path, here);
     else todo.push(f);
   }
   const targets = new Map<string, TransferTarget>();
@@ -185,6 +232,8 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     if (f.lfsSha256 !== undefined) t.expectedSha256 = f.lfsSha256;
     else t.expectedGitSha1 = f.gitOid;
     targets.set(f.path, t);
+    // --force-download starts from byte 0, not from a partial left by an earlier run.
+    if (options.forceDownload) await discardPartial(t);
     needed += f.size - (await partialBytes(t));
   }
   const root = layout.filesRoot(commit);
@@ -203,7 +252,6 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     tokenGiven: token !== undefined,
   });
 
-  const results = new Map<string, PulledFile>();
   const totalBytes = todo.reduce((a, f) => a + f.size, 0);
   const doneByFile = new Map<string, number>();
   let lastTotalEmit = 0;
@@ -228,8 +276,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       const f = queue.shift();
       if (!f || firstError !== undefined) return;
       try {
-        const out = await fetchOne(f);
-        if (out) results.set(f.path, out);
+        results.set(f.path, await fetchOne(f));
       } catch (error) {
         if (firstError === undefined) firstError = error;
         abort.abort(error);
@@ -237,7 +284,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       }
     }
   };
-  const fetchOne = async (f: RemoteFile): Promise<PulledFile | undefined> => {
+  const fetchOne = async (f: RemoteFile): Promise<PulledFile> => {
     const pf = placed(f);
     const task = `pull:${f.path}`;
     const release = await acquireLock(layout.lockPath(pf), {
@@ -245,14 +292,16 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       onWait: (pid) => onProgress?.({ type: 'message', level: 'info', text: `${f.path}: another process (pid ${pid}) is downloading it; waiting` }),
     });
     try {
-      if (await layout.isPresent(commit, pf)) {
-        // Another process placed it while we waited for the lock.
+      // Another process may have placed it while we waited for the lock: checked like any copy that is here.
+      const placedMeanwhile = options.forceDownload ? undefined : await checkPresent(f);
+      if (placedMeanwhile) {
         doneByFile.set(f.path, f.size);
-        return undefined;
+        return placedMeanwhile;
       }
       onProgress?.({ type: 'start', task, label: f.path, unit: 'bytes', total: f.size, parent: 'pull' });
       let lastEmit = 0;
-      const out = await engine.transfer(targets.get(f.path) as TransferTarget, (done) => {
+      const target = targets.get(f.path) as TransferTarget;
+      const out = await engine.transfer(target, (done) => {
         doneByFile.set(f.path, done);
         const now = Date.now();
         if (now - lastEmit >= 100 || done === f.size) {
@@ -261,9 +310,11 @@ export async function pull(options: PullOptions): Promise<PullResult> {
         }
         emitTotal(false);
       }, stop);
-      const location = await layout.place(commit, pf, (targets.get(f.path) as TransferTarget).partialPath);
+      const location = await layout.place(commit, pf, target.partialPath);
+      await writeVerificationRecord(layout.recordPath(pf), location, out);
       onProgress?.({ type: 'end', task, ok: true, ...(out.resumedBytes > 0 ? { note: `resumed at ${out.resumedBytes} bytes` } : {}) });
-      return { ...finished(f, out.resumedBytes > 0 ? 'resumed' : 'downloaded', location), sha256: out.sha256 };
+      const status: PulledStatus = replaced.has(f.path) ? 'replaced' : out.resumedBytes > 0 ? 'resumed' : 'downloaded';
+      return finished(f, status, 'hashed', location, out.sha256);
     } catch (error) {
       onProgress?.({ type: 'end', task, ok: false, note: error instanceof Error ? error.message : String(error) });
       throw error;
@@ -271,30 +322,14 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       await release();
     }
   };
-  const finished = (f: RemoteFile, status: PulledStatus, location: string): PulledFile => {
-    const out: PulledFile = { path: f.path, size: f.size, sha256: f.lfsSha256 ?? '', status, location };
-    if (f.lfsSha256 === undefined) out.gitSha1 = f.gitOid;
-    return out;
-  };
 
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, queue.length)) }, worker));
   emitTotal(true);
   onProgress?.({ type: 'end', task: 'pull', ok: firstError === undefined });
   if (firstError !== undefined) throw firstError;
 
-  // Files that were already here: their sha256 comes from the tree (LFS), the lockfile, or one hashing read (small files).
-  for (const f of wanted) {
-    if (results.has(f.path)) continue;
-    const pf = placed(f);
-    const location = layout.filePath(commit, pf);
-    const out = finished(f, 'present', location);
-    if (!out.sha256) {
-      const prev = locked?.files[f.path];
-      out.sha256 = prev && prev.gitSha1 === f.gitOid && prev.size === f.size ? prev.sha256 : (await hashFile(location)).sha256;
-    }
-    results.set(f.path, out);
-  }
-  // Small files downloaded: sha256 was computed while streaming; a frozen pull also checks it against the lockfile.
+  // Every sha256 here was computed from the bytes in this run or proven by a record; a frozen pull also checks it
+  // against the lockfile.
   if (options.frozen && locked) {
     const bad = [...results.values()].filter((r) => r.sha256 !== locked.files[r.path]?.sha256);
     if (bad.length > 0) {
@@ -363,7 +398,7 @@ async function pullOffline(repo: string, options: PullOptions, layout: Layout, l
       continue;
     }
     if (got.size !== want.size || got.sha256 !== want.sha256) bad.push(`${path} (expected sha256 ${want.sha256}, got ${got.sha256})`);
-    else files.push({ path, size: want.size, sha256: want.sha256, ...(want.gitSha1 ? { gitSha1: want.gitSha1 } : {}), status: 'present', location });
+    else files.push({ path, size: want.size, sha256: want.sha256, ...(want.gitSha1 ? { gitSha1: want.gitSha1 } : {}), status: 'present', checked: 'hashed', location });
     onProgress?.({ type: 'advance', task: 'verify', done: ++n, total: paths.length });
   }
   onProgress?.({ type: 'end', task: 'verify', ok: missing.length === 0 && bad.length === 0 });
