@@ -4,17 +4,18 @@
  * lockfile. `--frozen` takes the commit and the files from the lockfile and fails (exit 4) where the hub differs;
  * `--offline` touches no network and re-hashes what the lockfile names.
  */
-import { resolve as resolvePath } from 'node:path';
+import { dirname, relative as relativePath, resolve as resolvePath, sep } from 'node:path';
 import { IntegrityError, NetworkError, UsageError } from '../errors.ts';
 import { HubClient, type RemoteFile } from '../hub/client.ts';
 import { offlineFromEnv, resolveCacheDir, resolveEndpoint } from '../hub/config.ts';
 import { checkRepoId, isCommit } from '../hub/ids.ts';
 import { resolveToken } from '../hub/token.ts';
 import { hashFile } from '../integrity/hash.ts';
+import { compareLockToHub, listLockedCommit, lockMismatch } from '../integrity/lock-check.ts';
 import { describeDigest, digestsMatch, matchingRecord, writeVerificationRecord, type ExpectedDigests } from '../integrity/record.ts';
 import {
-  DEFAULT_LOCKFILE, emptyLockfile, readLockfile, serializeLockfile, writeLockfile,
-  type LockedFile, type LockedRepo, type Lockfile,
+  DEFAULT_LOCKFILE, canonicalSelection, emptyLockfile, readLockfile, serializeLockfile, writeLockfile,
+  type LockedFile, type LockedRepo, type LockedSelection, type Lockfile,
 } from '../integrity/lockfile.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { checkSpace, freeBytes } from './disk.ts';
@@ -140,35 +141,22 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   if (options.frozen && locked && options.revision && options.revision !== locked.revision && options.revision !== locked.commit) {
     onProgress?.({ type: 'message', level: 'warn', text: `--frozen: using the locked ${locked.revision} @ ${locked.commit}, not --revision ${options.revision}` });
   }
-  const tree = await client.listFiles(repo, commit);
+  const tree = options.frozen && locked ? await listLockedCommit(client, repo, locked) : await client.listFiles(repo, commit);
   for (const f of tree) validateRemotePath(f.path);
   const byPath = new Map(tree.map((f) => [f.path, f]));
+  const runSelection = { paths: options.paths ?? [], include: options.include ?? [], exclude: options.exclude ?? [] };
 
   let wanted: RemoteFile[];
   let skipped: string[] = [];
   if (options.frozen && locked) {
-    const lockedPaths = Object.keys(locked.files).sort();
-    const filtered = selectFiles(lockedPaths, { paths: options.paths ?? [], include: options.include ?? [], exclude: options.exclude ?? [] }, repo).selected;
-    const problems: string[] = [];
-    wanted = [];
-    for (const path of filtered) {
-      const want = locked.files[path] as LockedFile;
-      const have = byPath.get(path);
-      if (!have) problems.push(`${path}: not on the hub at ${commit}`);
-      else if (have.size !== want.size) problems.push(`${path}: size ${have.size} on the hub, ${want.size} in the lockfile`);
-      else if (have.lfsSha256 !== undefined && have.lfsSha256 !== want.sha256) problems.push(`${path}: sha256 ${have.lfsSha256} on the hub, ${want.sha256} in the lockfile`);
-      else if (have.lfsSha256 === undefined && want.gitSha1 !== undefined && have.gitOid !== want.gitSha1) problems.push(`${path}: git sha1 ${have.gitOid} on the hub, ${want.gitSha1} in the lockfile`);
-      else if (have.lfsSha256 === undefined && want.gitSha1 === undefined) problems.push(`${path}: the lockfile has no git sha1 for this non-LFS file`);
-      else wanted.push(have);
+    const comparison = compareLockToHub(repo, locked, tree, runSelection);
+    if (comparison.problems.length > 0) throw lockMismatch(repo, commit, comparison.problems);
+    if (comparison.selectionUnknown) {
+      onProgress?.({ type: 'message', level: 'warn', text: `--frozen: the lockfile records no selection for ${repo} (written by an older version), so files on the hub that it lacks are not checked; run \`llama pull\` once to record it` });
     }
-    if (problems.length > 0) {
-      throw new IntegrityError('LOCK_MISMATCH', `The hub's files differ from the lockfile for ${repo}:\n  ${problems.join('\n  ')}`, {
-        hint: 'Someone changed the repo or the lockfile. Review the change, then run `llama pull` without --frozen to update the lockfile.',
-        details: { repo, commit, problems },
-      });
-    }
+    wanted = comparison.wanted;
   } else {
-    const sel = selectFiles(tree.map((f) => f.path), { paths: options.paths ?? [], include: options.include ?? [], exclude: options.exclude ?? [] }, repo);
+    const sel = selectFiles(tree.map((f) => f.path), runSelection, repo);
     wanted = sel.selected.map((p) => byPath.get(p) as RemoteFile);
     skipped = sel.skipped;
     if (skipped.length > 0) {
@@ -346,7 +334,13 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   if (lockPath) {
     let updated = false;
     if (!options.frozen) {
-      const next = updateLock(lock ?? emptyLockfile(), repo, revision, commit, files);
+      const next = updateLock(lock ?? emptyLockfile(), repo, {
+        revision,
+        commit,
+        files,
+        selection: runSelection,
+        localDir: options.localDir ? lockedLocalDir(lockPath, resolvePath(options.localDir)) : undefined,
+      });
       if (!lock || serializeLockfile(next) !== serializeLockfile(lock)) {
         await writeLockfile(lockPath, next);
         updated = true;
@@ -357,13 +351,32 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   return result;
 }
 
-function updateLock(lock: Lockfile, repo: string, revision: string, commit: string, files: PulledFile[]): Lockfile {
+interface LockUpdate {
+  revision: string;
+  commit: string;
+  files: PulledFile[];
+  selection: LockedSelection;
+  /** Relative to the lockfile's folder; undefined for the cache. */
+  localDir: string | undefined;
+}
+
+function updateLock(lock: Lockfile, repo: string, update: LockUpdate): Lockfile {
   const prev = lock.repos[repo];
+  const sameCommit = prev !== undefined && prev.commit === update.commit;
   // Same commit: add to what was locked before (pulling a few files later keeps the others); new commit: replace.
-  const entries: Record<string, LockedFile> = prev && prev.commit === commit ? { ...prev.files } : {};
-  for (const f of files) entries[f.path] = f.gitSha1 === undefined ? { size: f.size, sha256: f.sha256 } : { size: f.size, sha256: f.sha256, gitSha1: f.gitSha1 };
-  const entry: LockedRepo = { revision, commit, files: entries };
+  const entries: Record<string, LockedFile> = sameCommit ? { ...prev.files } : {};
+  for (const f of update.files) entries[f.path] = f.gitSha1 === undefined ? { size: f.size, sha256: f.sha256 } : { size: f.size, sha256: f.sha256, gitSha1: f.gitSha1 };
+  const selection = canonicalSelection(update.selection);
+  const selections = sameCommit ? [...(prev.selections ?? [])] : [];
+  if (!selections.some((s) => JSON.stringify(s) === JSON.stringify(selection))) selections.push(selection);
+  const entry: LockedRepo = { revision: update.revision, commit: update.commit, ...(update.localDir !== undefined ? { localDir: update.localDir } : {}), selections, files: entries };
   return { lockfileVersion: lock.lockfileVersion, repos: { ...lock.repos, [repo]: entry } };
+}
+
+/** The local dir as the lockfile records it: relative to the lockfile's folder, '/'-separated, never absolute. */
+function lockedLocalDir(lockPath: string, localDir: string): string {
+  const rel = relativePath(dirname(lockPath), localDir).split(sep).join('/');
+  return rel === '' ? '.' : rel;
 }
 
 async function pullOffline(repo: string, options: PullOptions, layout: Layout, locked: LockedRepo | undefined, lockPath: string | undefined): Promise<PullResult> {
