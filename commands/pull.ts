@@ -73,7 +73,15 @@ export default class Pull extends LlamaCommand {
     );
     if (result.skipped.length > 0) this.say(`skipped (duplicate weight formats; name them or use --include): ${result.skipped.join(', ')}`);
     this.say(`files: ${result.root}`);
-    if (result.lockfile) this.say(`lockfile: ${result.lockfile.path}${result.lockfile.updated ? ' (updated)' : ' (unchanged)'}`);
+    if (result.lockfile) {
+      const { path, updated, moved } = result.lockfile;
+      this.say(`lockfile: ${path} (${moved ? `updated: ${result.repo} ${moved.from} → ${moved.to}` : updated ? 'updated' : 'unchanged'})`);
+      if (moved) {
+        for (const [what, list] of [['changed', moved.changed], ['added', moved.added], ['removed', moved.removed]] as const) {
+          if (list.length > 0) this.say(`  ${what}: ${list.join(', ')}`);
+        }
+      }
+    }
     return result;
   }
 }

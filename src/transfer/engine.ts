@@ -286,6 +286,7 @@ export class TransferEngine {
   async #attempt(target: TransferTarget, singleStream: boolean, onDone?: (doneBytes: number) => void, callSignal?: AbortSignal): Promise<TransferOutcome> {
     const key = expectedKey(target);
     let state = await loadState(target);
+    const fromEarlierRun = state !== undefined;
     const pieceSize = singleStream
       ? Math.max(1, target.size)
       : Math.max(this.#o.pieceSize, Math.ceil(target.size / MAX_PIECES));
@@ -439,6 +440,9 @@ export class TransferEngine {
       }
       await att.saving;
       await handle.close().catch(() => {});
+      // This attempt made the partial and wrote nothing to it (refused at once, aborted before any byte): leave no
+      // empty partial behind.
+      if (att.failure !== undefined && !fromEarlierRun && pieces.every((p) => p.received === 0)) await discardPartial(target);
     }
 
     const digests = await hasher.digest();

@@ -5,7 +5,7 @@
  * `--offline` touches no network and re-hashes what the lockfile names.
  */
 import { dirname, relative as relativePath, resolve as resolvePath, sep } from 'node:path';
-import { IntegrityError, NetworkError, UsageError } from '../errors.ts';
+import { AccessError, IntegrityError, NetworkError, UsageError } from '../errors.ts';
 import { HubClient, type RemoteFile } from '../hub/client.ts';
 import { offlineFromEnv, resolveCacheDir, resolveEndpoint } from '../hub/config.ts';
 import { checkRepoId, isCommit } from '../hub/ids.ts';
@@ -76,6 +76,18 @@ export interface PulledFile {
   location: string;
 }
 
+/** A pull that moved the lockfile's entry to another commit: from → to, and the files that differ. */
+export interface LockMove {
+  from: string;
+  to: string;
+  /** In both, with other bytes. */
+  changed: string[];
+  /** Locked now, not before. */
+  added: string[];
+  /** Locked before, not now. */
+  removed: string[];
+}
+
 export interface PullResult {
   repo: string;
   revision: string;
@@ -88,7 +100,7 @@ export interface PullResult {
   /** Bytes that came over the network. */
   bytesDownloaded: number;
   offline: boolean;
-  lockfile?: { path: string; updated: boolean };
+  lockfile?: { path: string; updated: boolean; moved?: LockMove };
 }
 
 
@@ -97,6 +109,32 @@ function validateRemotePath(path: string): void {
     throw new NetworkError('HUB_BAD_RESPONSE', `The hub listed an unsafe file path: ${JSON.stringify(path)}.`, {
       hint: 'Refusing to write outside the target folder. Check --endpoint / HF_ENDPOINT.',
     });
+  }
+}
+
+/** --include / --exclude (or paths) that leave nothing to fetch are a usage error, never "0 file(s) verified". */
+function nothingSelected(repo: string, selection: LockedSelection, where: string): UsageError {
+  const given = [
+    ...(selection.include ?? []).map((p) => `--include ${p}`),
+    ...(selection.exclude ?? []).map((p) => `--exclude ${p}`),
+  ];
+  return new UsageError('NOTHING_SELECTED', `No file of ${where} matches ${given.length > 0 ? given.join(' ') : 'the selection'}.`, {
+    hint: 'Patterns are fnmatch globs matched against the whole path (`*` also matches `/`); check them against the repo\'s file list.',
+    details: { repo, include: selection.include ?? [], exclude: selection.exclude ?? [] },
+  });
+}
+
+/**
+ * The hub's access check (`GET /api/models/{repo}/auth-check`, what huggingface_hub's `auth_check` asks): gate
+ * errors show on content routes and here, never on the metadata already read. Only an access error counts; a hub
+ * without the route (a mirror) is not asked again, and the downloads report whatever else is wrong.
+ */
+async function checkAccess(client: HubClient, repo: string): Promise<void> {
+  try {
+    const answer = await client.fetchFor({ repo })(`${client.endpoint}/api/models/${repo}/auth-check`);
+    await answer.body?.cancel();
+  } catch (error) {
+    if (error instanceof AccessError) throw error;
   }
 }
 
@@ -155,8 +193,10 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       onProgress?.({ type: 'message', level: 'warn', text: `--frozen: the lockfile records no selection for ${repo} (written by an older version), so files on the hub that it lacks are not checked; run \`llama pull\` once to record it` });
     }
     wanted = comparison.wanted;
+    if (wanted.length === 0) throw nothingSelected(repo, runSelection, `the lockfile's files of ${repo}`);
   } else {
     const sel = selectFiles(tree.map((f) => f.path), runSelection, repo);
+    if (sel.selected.length === 0) throw nothingSelected(repo, runSelection, `${repo}@${commit}`);
     wanted = sel.selected.map((p) => byPath.get(p) as RemoteFile);
     skipped = sel.skipped;
     if (skipped.length > 0) {
@@ -208,6 +248,8 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     if (here) results.set(f.path, here);
     else todo.push(f);
   }
+  // One question before any file is opened: a gated repo without access fails once, here, with one message.
+  if (todo.length > 0) await checkAccess(client, repo);
   const targets = new Map<string, TransferTarget>();
   let needed = 0;
   for (const f of todo) {
@@ -347,8 +389,23 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       }
     }
     result.lockfile = { path: lockPath, updated };
+    const before = lock?.repos[repo];
+    const after = updated ? (await readLockfile(lockPath))?.repos[repo] : undefined;
+    if (before && after && before.commit !== after.commit) result.lockfile.moved = lockMove(before, after);
   }
   return result;
+}
+
+function lockMove(before: LockedRepo, after: LockedRepo): LockMove {
+  const move: LockMove = { from: before.commit, to: after.commit, changed: [], added: [], removed: [] };
+  for (const [path, f] of Object.entries(after.files)) {
+    const old = before.files[path];
+    if (!old) move.added.push(path);
+    else if (old.sha256 !== f.sha256 || old.size !== f.size) move.changed.push(path);
+  }
+  for (const path of Object.keys(before.files)) if (!(path in after.files)) move.removed.push(path);
+  for (const list of [move.changed, move.added, move.removed]) list.sort();
+  return move;
 }
 
 interface LockUpdate {
@@ -393,7 +450,9 @@ async function pullOffline(repo: string, options: PullOptions, layout: Layout, l
   }
   const commit = locked.commit;
   if (!isCommit(commit)) throw new UsageError('LOCKFILE_INVALID', `The lockfile's commit for ${repo} is not a commit id.`, { hint: 'Pull online again.' });
-  const paths = selectFiles(Object.keys(locked.files).sort(), { paths: options.paths ?? [], include: options.include ?? [], exclude: options.exclude ?? [] }, repo).selected;
+  const selection = { paths: options.paths ?? [], include: options.include ?? [], exclude: options.exclude ?? [] };
+  const paths = selectFiles(Object.keys(locked.files).sort(), selection, repo).selected;
+  if (paths.length === 0) throw nothingSelected(repo, selection, `the lockfile's files of ${repo}`);
   const missing: string[] = [];
   const bad: string[] = [];
   const files: PulledFile[] = [];
