@@ -440,9 +440,9 @@ export class TransferEngine {
       }
       await att.saving;
       await handle.close().catch(() => {});
-      // This attempt made the partial and wrote nothing to it (refused at once, aborted before any byte): leave no
-      // empty partial behind.
-      if (att.failure !== undefined && !fromEarlierRun && pieces.every((p) => p.received === 0)) await discardPartial(target);
+      // This attempt made the partial and no byte came for it (refused at once, aborted before the first byte):
+      // leave no empty partial behind.
+      if (att.failure !== undefined && !fromEarlierRun && att.fetched === 0) await discardPartial(target);
     }
 
     const digests = await hasher.digest();
