@@ -144,7 +144,7 @@ export function checkDerivative(config: CheckConfig, lineage: Lineage, options: 
     if (node.license === null) {
       drafts.push({
         id: 'license-unknown', severity: 'blocking', license: null, section: null, subject: node.ref,
-        message: `The license of ${node.ref} cannot be determined: ${node.problems.join('; ') || 'no evidence'}.`,
+        message: `The license of ${node.ref} cannot be determined: ${node.problems.map((p) => p.message).join('; ') || 'no evidence'}.`,
         why: 'Every ancestor\'s license decides what the derivative owes; an unknown one may forbid the release outright.',
         fix: node.kind === 'hub'
           ? 'Run without --offline (hub access), pull the base model so it is in the cache, or point baseModels at the local checkpoint directory.'

@@ -24,7 +24,7 @@ function describeNode(node: LineageNode): string {
   const how = node.edge === 'outputs' ? ' (outputs used)' : '';
   const mm = node.multimodal === true ? ', multimodal' : '';
   const from = node.evidence[0] ? ` (from the ${EVIDENCE[node.evidence[0].source]})` : '';
-  const why = node.license === null && node.problems.length > 0 ? `: ${node.problems.join('; ')}` : '';
+  const why = node.license === null && node.problems.length > 0 ? `: ${node.problems.map((p) => p.message).join('; ')}` : '';
   return `${node.ref}${how} — ${license}${from}${mm}${why}`;
 }
 
