@@ -47,21 +47,13 @@ export {
   type TextCheck,
 } from './lineage.ts';
 export { lineageLicenses, noticeLines, renderNotice, renderNoticeForIds, type NoticeLine, type NoticeOptions } from './notice.ts';
-export {
-  categoriesOfUse,
-  checkDerivative,
-  FINDING_IDS,
-  FINDING_RULES,
-  nameHasPrefix,
-  previousMonth,
-  type CheckOptions,
-  type Finding,
-  type FindingId,
-  type LicenseReport,
-  type LicenseSummary,
-  type Obligation,
-  type Severity,
-} from './checks.ts';
+export { checkDerivative, FINDING_IDS, type CheckOptions, type Finding, type FindingId, type LicenseReport, type LicenseSummary, type Severity } from './checks.ts';
+export { findingRulesMarkdown, RULES } from './rules/index.ts';
+export type { Rule } from './rules/rule.ts';
+export { categoriesOfUse } from './rules/aup-prohibited.ts';
+export { nameHasPrefix } from './rules/naming-prefix.ts';
+export { previousMonth } from './rules/users.ts';
+export { obligationsOf, type Obligation } from './obligations.ts';
 export { renderJson, renderLineageTree, renderReport, renderSarif, renderText, toSarif, type ReportFormat, type SarifOptions } from './report.ts';
 export { readDocs, runLicenseCheck, type LicenseCheckOptions, type LicenseCheckResult } from './run.ts';
 export { hubAccess, hubFlagValues, type HubAccess, type HubFlagValues } from './hub-access.ts';
