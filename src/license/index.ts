@@ -31,7 +31,7 @@ export {
   type Via,
 } from './catalog.ts';
 export { fingerprint, normalizeText, normalizedWords, sha256Hex, similarity } from './normalize.ts';
-export { identifyFile, identifyText, MAX_TEXT_BYTES, SIMILARITY_FLOOR, type Identification } from './identify.ts';
+export { identificationLines, identifyFile, identifyText, MAX_TEXT_BYTES, SIMILARITY_FLOOR, type Identification } from './identify.ts';
 export { assertEmittable, hasEmittableText, readLicenseTexts, templatesRoot, type VerbatimText } from './texts.ts';
 export { cardMetadataFromObject, parseModelCard, type CardMetadata } from './card.ts';
 export { hubCardSource, type HubCardSourceOptions } from './hub-cards.ts';
@@ -55,5 +55,15 @@ export { nameHasPrefix } from './rules/naming-prefix.ts';
 export { previousMonth } from './rules/users.ts';
 export { obligationsOf, type Obligation } from './obligations.ts';
 export { renderJson, renderLineageTree, renderReport, renderSarif, renderText, toSarif, type ReportFormat, type SarifOptions } from './report.ts';
-export { readDocs, runLicenseCheck, type LicenseCheckOptions, type LicenseCheckResult } from './run.ts';
+export {
+  checkLicenses,
+  licenseNotice,
+  readDocs,
+  runLicenseCheck,
+  type CheckLicensesResult,
+  type LicenseCheckOptions,
+  type LicenseCheckResult,
+  type LicenseCommandOptions,
+  type LicenseNoticeResult,
+} from './run.ts';
 export { hubAccess, hubFlagValues, type HubAccess, type HubFlagValues } from './hub-access.ts';
