@@ -68,13 +68,9 @@ export function lineageAncestors(lineage: Lineage): PackageAncestor[] {
   return out;
 }
 
-/** A node found in the Hugging Face cache: the commit is the snapshot folder its files were read from. */
+/** A node found in the Hugging Face cache: the commit of the snapshot its files were read from (set by the lineage). */
 function cacheRevision(node: LineageNode): string | undefined {
-  for (const where of [...node.texts.map((t) => t.file), ...node.evidence.map((e) => e.detail)]) {
-    const match = /snapshots[/\\]([0-9a-f]{40})(?:[/\\]|$)/.exec(where);
-    if (match) return match[1];
-  }
-  return undefined;
+  return node.commit;
 }
 
 /** License ids in lineage order (each once). */
