@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { LlamaCommand } from '../src/cli/base-command.ts';
+import { hubFlags } from '../src/cli/hub-flags.ts';
 import { packageDerivative, type PackageFormat } from '../src/package/package.ts';
-import { parseInputArgument } from '../src/package/stage.ts';
 import type { PackageFinding } from '../src/package/types.ts';
 import type { BumpKind } from '../src/package/version.ts';
 
@@ -39,22 +39,24 @@ export default class Package extends LlamaCommand {
     version: Flags.string({ description: 'Semantic version of this package (default: derivative.version).', exclusive: ['bump'] }),
     bump: Flags.string({ description: 'Increment the newest version already in --out (else derivative.version).', options: ['patch', 'minor', 'major'], exclusive: ['version'] }),
     format: Flags.string({ description: 'A tar archive, or a plain directory (default: package.format, else tar).', options: ['tar', 'dir'] }),
-    offline: Flags.boolean({ description: 'Resolve the lineage from local checkpoints and the Hugging Face cache only.', default: undefined }),
+    ...hubFlags,
+    offline: Flags.boolean({ description: 'Resolve the lineage from local checkpoints and the Hugging Face cache only (also HF_HUB_OFFLINE=1).', default: undefined }),
   };
 
   async run(): Promise<PackageCommandResult> {
     const { argv, flags } = await this.parseInput(Package);
-    const loaded = await this.loadConfig();
-    const inputs = await Promise.all((argv as string[]).map((argument) => parseInputArgument(argument)));
     const result = await packageDerivative({
-      inputs,
-      config: loaded,
+      inputs: argv as string[],
+      config: await this.loadConfig(),
       ...(flags.out !== undefined ? { out: flags.out } : {}),
       ...(flags.name !== undefined ? { name: flags.name } : {}),
       ...(flags.version !== undefined ? { version: flags.version } : {}),
       ...(flags.bump !== undefined ? { bump: flags.bump as BumpKind } : {}),
       ...(flags.format !== undefined ? { format: flags.format as PackageFormat } : {}),
       ...(flags.offline !== undefined ? { offline: flags.offline } : {}),
+      ...(flags.endpoint !== undefined ? { endpoint: flags.endpoint } : {}),
+      ...(flags.token !== undefined ? { token: flags.token } : {}),
+      ...(flags['cache-dir'] !== undefined ? { cacheDir: flags['cache-dir'] } : {}),
       onProgress: this.progress,
     });
 

@@ -22,12 +22,12 @@ export interface HubFlagValues {
   'cache-dir'?: string | undefined;
 }
 
-export async function hubAccess(flags: HubFlagValues, onProgress: ProgressSink): Promise<HubAccess> {
-  const offline = flags.offline || offlineFromEnv();
-  const cacheDir = resolveCacheDir(flags['cache-dir']);
+export async function hubAccess(flags: HubFlagValues, onProgress: ProgressSink, env: NodeJS.ProcessEnv = process.env): Promise<HubAccess> {
+  const offline = flags.offline || offlineFromEnv(env);
+  const cacheDir = resolveCacheDir(flags['cache-dir'], env);
   if (offline) return { offline, cacheDir };
-  const endpoint = resolveEndpoint(flags.endpoint);
-  const token = await resolveToken(flags.token);
+  const endpoint = resolveEndpoint(flags.endpoint, env);
+  const token = await resolveToken(flags.token, env);
   registerSecret(token);
   const client = new HubClient({ endpoint, token, onProgress });
   return { offline, cacheDir, hub: hubCardSource({ hubUrl: endpoint, fetchForRepo: (repo) => client.fetchFor({ repo }) }) };
