@@ -227,7 +227,9 @@ export class HubServerImpl {
   // ---------------------------------------------------------------- state
 
   addToken(token: string, info: string | TokenInfo): void {
-    if (!token.startsWith('hf_')) throw new Error('hub-server: tokens must start with hf_ (the JS client rejects others, §1.1)');
+    // Any string: a mirror's token need not start with hf_ (our HubClient sends it; only @huggingface/hub's own
+    // accessToken check rejects it, §1.1).
+    if (token.length === 0) throw new Error('hub-server: a token must not be empty');
     this.tokens.set(token, typeof info === 'string' ? { user: info } : info);
   }
 
