@@ -8,7 +8,7 @@
  * that record them can only be written after. The order is fixed, so the archive is still reproducible.
  */
 import { readFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
@@ -18,7 +18,7 @@ import { knownTokens, tokenFilePaths } from '../hub/token.ts';
 import { noProgress, type ProgressSink } from '../progress/events.ts';
 import { DEFAULT_EPOCH_SECONDS, DirectorySink, TarSink, type EntryDigest, type PackageSink } from './archive.ts';
 import { buildBom } from './bom.ts';
-import { BOM, generatedPathPredicate, licenseFiles, MANIFEST, NOTICE, README, renderCard, type EmittedFile } from './emit.ts';
+import { BOM, composeCard, generatedPathPredicate, licenseFiles, MANIFEST, NOTICE, README, type EmittedFile } from './emit.ts';
 import { buildManifest, serializeManifest, type PackageManifest } from './manifest.ts';
 import { compareBytes, parseInputArgument, stageInputs, type PackageInput, type StagePlan } from './stage.ts';
 import { assertNoToken, tokenInFileError, TokenScanner } from './token-scan.ts';
@@ -68,6 +68,8 @@ export interface PackageResult {
   findings: PackageFinding[];
   /** Inputs left out, in words. */
   notes: string[];
+  /** The model card: the input it was made from (as the inputs name it), and each change made to it, in words. */
+  card: { source?: string; changes: string[] };
 }
 
 let toolVersionCache: string | undefined;
@@ -167,15 +169,29 @@ export async function packageDerivative(options: PackageOptions): Promise<Packag
   const blocking = blockingFindings(plan.findings);
   if (blocking.length > 0) throw complianceError(blocking, outDir);
 
-  const staged: StagePlan = await stageInputs(inputs, { cwd, env, tokenFiles: tokenFilePaths(env), isGenerated: generatedPathPredicate(plan.licenses), exclude: [outDir] });
-  for (const note of staged.notes) onProgress({ type: 'message', level: 'warn', text: note });
+  const staged: StagePlan = await stageInputs(inputs, {
+    cwd,
+    env,
+    tokenFiles: tokenFilePaths(env),
+    isGenerated: generatedPathPredicate(plan.licenses),
+    isMerged: (path) => path === README,
+    exclude: [outDir],
+  });
 
   const emitted: EmittedFile[] = [...licenseFiles(plan.licenses)];
   if (plan.notice) emitted.push({ path: NOTICE, data: Buffer.from(plan.notice, 'utf8'), role: 'notice' });
-  const card = renderCard({ name, version, ...(relation ? { relation } : {}), plan, files: staged.files });
-  emitted.push({ path: README, data: Buffer.from(card, 'utf8'), role: 'card' });
+  // The user's model card, when an input has one at README.md: kept, with what the licenses require.
+  const userCard = staged.merged.find((file) => file.path === README);
+  for (const other of staged.merged.filter((file) => file !== userCard)) staged.notes.push(`${other.shown} is left out: the model card is ${userCard?.shown}.`);
+  const card = composeCard(
+    { name, version, ...(relation ? { relation } : {}), plan, files: staged.files },
+    userCard ? { text: await readFile(userCard.source, 'utf8'), shown: userCard.shown } : undefined,
+  );
+  emitted.push({ path: README, data: Buffer.from(card.text, 'utf8'), role: 'card' });
+  for (const note of staged.notes) onProgress({ type: 'message', level: 'warn', text: note });
   for (const file of emitted) {
-    if (file.role === 'card' || file.role === 'notice') assertNoToken(scanner, file.data, file.path);
+    const where = file.role === 'card' && userCard ? `${file.path} (from ${userCard.shown})` : file.path;
+    if (file.role === 'card' || file.role === 'notice') assertNoToken(scanner, file.data, where);
   }
 
   const base = packageBase(name, version);
@@ -257,7 +273,17 @@ export async function packageDerivative(options: PackageOptions): Promise<Packag
   }
   onProgress({ type: 'end', task, ok: true });
 
-  const result: PackageResult = { name, version, versionChoice, format, path: committed.path, manifest, findings: plan.findings, notes: staged.notes };
+  const result: PackageResult = {
+    name,
+    version,
+    versionChoice,
+    format,
+    path: committed.path,
+    manifest,
+    findings: plan.findings,
+    notes: staged.notes,
+    card: { ...(userCard ? { source: userCard.shown } : {}), changes: card.changes },
+  };
   if (committed.sha256 !== undefined) {
     const sha256File = `${committed.path}.sha256`;
     // sha256sum's format, so `sha256sum -c NAME.tar.sha256` checks the archive.

@@ -43,12 +43,16 @@ export interface StagePlan {
   directories: string[];
   /** Things skipped, in words (shown as warnings). */
   notes: string[];
+  /** Inputs the package reads into its own file at their path instead of shipping them (the user's model card). */
+  merged: StagedFile[];
 }
 
 export interface StageOptions {
   cwd?: string;
   /** Paths the package generates itself (LICENSE, NOTICE, README.md, …): an input at such a path is left out. */
   isGenerated?: (path: string) => boolean;
+  /** Paths whose input the package reads into its own file (README.md, the model card): kept apart in `merged`. */
+  isMerged?: (path: string) => boolean;
   /** Absolute directories never staged (the output directory, when it lies inside an input directory). */
   exclude?: readonly string[];
   env?: NodeJS.ProcessEnv;
@@ -107,6 +111,7 @@ export async function stageInputs(inputs: PackageInput[], options: StageOptions 
   }
 
   const files: StagedFile[] = [];
+  const merged: StagedFile[] = [];
   const notes: string[] = [];
   const excluded = new Set<string>();
   for (const path of options.exclude ?? []) {
@@ -120,6 +125,10 @@ export async function stageInputs(inputs: PackageInput[], options: StageOptions 
         hint: 'Remove it from the inputs. The token stays on this machine.',
         details: { file: shownAs },
       });
+    }
+    if (options.isMerged?.(path)) {
+      merged.push({ path, source, size: stats.size, mode: modeOf(stats), explicit, shown: shownAs });
+      return;
     }
     if (options.isGenerated?.(path)) {
       notes.push(`${shownAs} is left out: the package generates its own ${path}.`);
@@ -260,5 +269,5 @@ export async function stageInputs(inputs: PackageInput[], options: StageOptions 
       });
     }
   }
-  return { files, directories: [...directories].sort(compareBytes), notes };
+  return { files, directories: [...directories].sort(compareBytes), notes, merged };
 }
