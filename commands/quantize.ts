@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { LlamaCommand } from '../src/cli/base-command.ts';
 import { UsageError } from '../src/errors.ts';
-import { quantize, type QuantizeDevice, type QuantizeResult } from '../src/convert/quantize.ts';
+import { quantize, type QuantizeDevice, type QuantizeResult } from '../src/quantize/quantize.ts';
 import { FTYPE_NAMES } from '../src/quant/types.ts';
 
 export default class Quantize extends LlamaCommand {

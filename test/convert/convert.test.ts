@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { quantize } from '../../src/convert/quantize.ts';
+import { quantize } from '../../src/quantize/quantize.ts';
 import { IntegrityError, UsageError } from '../../src/errors.ts';
 import { getKv, GgufTensorReader, readGguf, type GgufFile } from '../../src/formats/gguf.ts';
 import { SafetensorsCheckpoint } from '../../src/formats/safetensors.ts';

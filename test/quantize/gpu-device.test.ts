@@ -11,7 +11,7 @@ import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { quantize } from '../../src/convert/quantize.ts';
+import { quantize } from '../../src/quantize/quantize.ts';
 import { IntegrityError, LlamaError } from '../../src/errors.ts';
 import type { ProgressEvent } from '../../src/progress/events.ts';
 import { probeGpu } from '../../src/quant/gpu/device.ts';

@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { quantize } from '../../src/convert/quantize.ts';
+import { quantize } from '../../src/quantize/quantize.ts';
 import { LlamaError } from '../../src/errors.ts';
 import { ggmlNbytes, readGguf } from '../../src/formats/gguf.ts';
 import type { ProgressEvent } from '../../src/progress/events.ts';
