@@ -1,7 +1,14 @@
-import { LlamaError } from '../errors.ts';
+/**
+ * What a quantize run throws when its signal aborts: the signal's reason when that is already an abort error (the
+ * CLI's base command aborts with one), else an error named AbortError, the name every caller tests for.
+ */
+function interrupted(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  return new DOMException('quantization stopped; nothing was written', 'AbortError');
+}
 
-export function interrupted(): LlamaError {
-  return new LlamaError('unexpected', 'QUANTIZE_INTERRUPTED', 'quantization was interrupted; nothing was written', {
-    hint: 'Run the command again; an interrupted run leaves no partial output.',
-  });
+/** Throws interrupted(signal) when the signal has aborted. */
+export function throwIfInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw interrupted(signal);
 }

@@ -2,7 +2,7 @@
 import { tensorRows } from '../convert/source.ts';
 import type { QuantPool } from '../quant/pool.ts';
 import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from '../quant/types.ts';
-import { interrupted } from './abort.ts';
+import { throwIfInterrupted } from './abort.ts';
 import { firstNonFinite, nonFiniteError } from './nonfinite.ts';
 import type { Planned } from './plan.ts';
 
@@ -65,7 +65,7 @@ export async function produceTensor(
   let writing: Promise<void> = Promise.resolve();
   try {
     for (let k = 0; k < chunks; k++) {
-      if (signal?.aborted) throw interrupted();
+      throwIfInterrupted(signal);
       const chunk: Chunk = await next!;
       // slot (k+1) % 3 last held chunk k-2, whose write finished before chunk k-1's began
       next = k + 1 < chunks ? read(k + 1) : undefined;

@@ -3,7 +3,7 @@ import { tensorRows } from '../convert/source.ts';
 import type { GpuQuantizer } from '../quant/gpu/runner.ts';
 import type { QuantPool } from '../quant/pool.ts';
 import { GGML_TYPES } from '../quant/types.ts';
-import { interrupted } from './abort.ts';
+import { throwIfInterrupted } from './abort.ts';
 import { produceTensor, type SharedScratch } from './cpu-pipeline.ts';
 import { firstNonFinite, nonFiniteError } from './nonfinite.ts';
 import type { Planned } from './plan.ts';
@@ -86,7 +86,7 @@ export async function produceOnGpu(
       };
       next = read(0);
       for (let k = 0; k < chunks; k++) {
-        if (signal?.aborted) throw interrupted();
+        throwIfInterrupted(signal);
         const chunk: GpuChunk = await next!;
         next = k + 1 < chunks ? read(k + 1) : undefined;
         next?.catch(() => {}); // observed when awaited

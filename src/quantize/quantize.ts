@@ -29,6 +29,7 @@ import { QuantPool } from '../quant/pool.ts';
 import { GGML_TYPES, parseFtype, rowSizeBytes, type GgmlTypeName, type LlamaFtype } from '../quant/types.ts';
 import { produceTensor, SharedScratch } from './cpu-pipeline.ts';
 import { GPU_CHUNK_BYTES_DEFAULT, produceOnGpu } from './gpu-pipeline.ts';
+import { throwIfInterrupted } from './abort.ts';
 import { openModelSource } from './input.ts';
 import { planQuantization } from './plan.ts';
 
@@ -52,7 +53,7 @@ export interface QuantizeOptions {
   /** Hugging Face cache directory for repo-id inputs (default HF_HUB_CACHE / HF_HOME / ~/.cache/huggingface/hub). */
   cacheDir?: string;
   onProgress?: ProgressSink;
-  /** Abort between chunks: the temporary file is removed and nothing is written at `out`. */
+  /** Abort between chunks: the temporary file is removed, nothing is written at `out`, and the error thrown is named AbortError. */
   signal?: AbortSignal;
 }
 
@@ -128,6 +129,7 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
     const plan = planQuantization(source, ftype, options.pure === true);
     // once for the whole model; `gpu` with no adapter throws exit 7 naming what is missing
     choice = await selectQuantDevice(device);
+    throwIfInterrupted(options.signal);
     onProgress({ type: 'message', level: 'info', text: choice.note });
     const gpu = choice.quantizer;
     for (const p of plan.tensors) {
