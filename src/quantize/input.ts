@@ -7,18 +7,17 @@ import { resolve } from 'node:path';
 import { isGgufFile, openGgufSource, openHfSource, type ModelSource } from '../convert/source.ts';
 import { UsageError } from '../errors.ts';
 import { cachedSnapshot } from '../hub/cache.ts';
-import { resolveCacheDir } from '../hub/config.ts';
 import { parseRepoRef } from '../hub/ids.ts';
 
 /** Where a repo id (`org/name[@revision]`) pulled into the HF cache lives: snapshots/<commit of refs/<revision>>. */
-function resolveRepoId(input: string, cacheDir: string | undefined): { dir: string; name: string } | undefined {
+function resolveRepoId(input: string, cacheDir: string): { dir: string; name: string } | undefined {
   const ref = parseRepoRef(input);
   if (ref === undefined) return undefined;
-  const snapshot = cachedSnapshot(cacheDir ?? resolveCacheDir(undefined), ref.repo, ref.revision);
+  const snapshot = cachedSnapshot(cacheDir, ref.repo, ref.revision);
   return snapshot === undefined ? undefined : { dir: snapshot.dir, name: ref.repo.split('/')[1]! };
 }
 
-export async function openModelSource(input: string, cwd: string, cacheDir?: string): Promise<ModelSource> {
+export async function openModelSource(input: string, cwd: string, cacheDir: string): Promise<ModelSource> {
   const path = resolve(cwd, input);
   let info;
   try {

@@ -23,6 +23,7 @@ import type { ModelSource } from '../convert/source.ts';
 import { EnvironmentError, UsageError } from '../errors.ts';
 import { withAtomicPath } from '../fs/atomic.ts';
 import { ggmlNbytes, GgufWriter, type GgufTensorPlan } from '../formats/gguf.ts';
+import { resolveCacheDir } from '../hub/config.ts';
 import { noProgress, type ProgressSink } from '../progress/events.ts';
 import { selectQuantDevice, type QuantDeviceChoice } from '../quant/gpu/select.ts';
 import { QuantPool } from '../quant/pool.ts';
@@ -50,6 +51,10 @@ export interface QuantizeOptions {
   /** GPU path: source bytes per quantizer call (default 32 MiB); tests lower it to cut tensors into many chunks. */
   gpuChunkBytes?: number;
   cwd?: string;
+  /** Environment for the Hugging Face cache location and the GPU stack (VK_DRIVER_FILES, …); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** What the GPU runtime (Dawn, the Vulkan loader) printed while `auto` looked for an adapter; dropped if not given. */
+  onRuntimeOutput?: (text: string) => void;
   /** Hugging Face cache directory for repo-id inputs (default HF_HUB_CACHE / HF_HOME / ~/.cache/huggingface/hub). */
   cacheDir?: string;
   onProgress?: ProgressSink;
@@ -100,6 +105,7 @@ function defaultOut(source: ModelSource, ftype: LlamaFtype, cwd: string): string
 export async function quantize(options: QuantizeOptions): Promise<QuantizeResult> {
   const onProgress = options.onProgress ?? noProgress;
   const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
   const device = options.device ?? 'auto';
   if (device !== 'auto' && device !== 'cpu' && device !== 'gpu') {
     throw new UsageError('QUANTIZE_BAD_DEVICE', `unknown device ${String(device)}`, { hint: 'Use --device auto, cpu or gpu.' });
@@ -117,7 +123,7 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
       hint: 'Leave it out for the default (32 MiB).',
     });
   }
-  const source = await openModelSource(options.input, cwd, options.cacheDir);
+  const source = await openModelSource(options.input, cwd, options.cacheDir ?? resolveCacheDir(undefined, env));
   const pool = new QuantPool({ threads });
   const scratch = new SharedScratch();
   let choice: QuantDeviceChoice | undefined;
@@ -128,7 +134,7 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
     }
     const plan = planQuantization(source, ftype, options.pure === true);
     // once for the whole model; `gpu` with no adapter throws exit 7 naming what is missing
-    choice = await selectQuantDevice(device);
+    choice = await selectQuantDevice(device, { env, ...(options.onRuntimeOutput !== undefined ? { onRuntimeOutput: options.onRuntimeOutput } : {}) });
     throwIfInterrupted(options.signal);
     onProgress({ type: 'message', level: 'info', text: choice.note });
     const gpu = choice.quantizer;
