@@ -56,7 +56,10 @@ export function tensorRows(t: { ne: readonly number[] }): number {
 
 // ------------------------------------------------------------------------------------------------ Hugging Face source
 
-/** Open a Hugging Face LlamaForCausalLM checkpoint directory as convert_hf_to_gguf.py would see it. */
+/**
+ * Open a Hugging Face LlamaForCausalLM checkpoint directory as convert_hf_to_gguf.py would see it. `modelName` stands
+ * for the directory's name (output file name, general.name heuristics): a cache snapshot passes its repo's name.
+ */
 export async function openHfSource(dir: string, modelName = basename(dir)): Promise<ModelSource> {
   const config = await readHfModelConfig(dir);
   const checkpoint = await SafetensorsCheckpoint.open(dir);
@@ -84,7 +87,7 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
     const hasOutput = tensors.some((t) => t.name === 'output.weight');
     const card = await readModelCard(dir);
     const totalParams = tensors.reduce((sum, t) => sum + t.ne.reduce((a, b) => a * b, 1), 0);
-    const metadata = resolveMetadata(dir, card, config.raw, totalParams, await readGenerationConfig(dir));
+    const metadata = resolveMetadata(modelName, card, config.raw, totalParams, await readGenerationConfig(dir));
     const vocab = await vocabKvs({ dir, vocabSize: config.vocabSize, config: config.raw });
     return {
       kind: 'hf',
