@@ -3,7 +3,7 @@ import { tensorRows } from '../convert/source.ts';
 import type { QuantPool } from '../quant/pool.ts';
 import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from '../quant/types.ts';
 import { throwIfInterrupted } from './abort.ts';
-import { firstNonFinite, nonFiniteError } from './nonfinite.ts';
+import { checkChunkFinite, nonFiniteInChunk } from './nonfinite.ts';
 import type { Planned } from './plan.ts';
 
 /** Elements per chunk: large enough to split across workers, small enough to keep memory bounded (~16 MB of f32). */
@@ -70,18 +70,22 @@ export async function produceTensor(
       // slot (k+1) % 3 last held chunk k-2, whose write finished before chunk k-1's began
       next = k + 1 < chunks ? read(k + 1) : undefined;
       next?.catch(() => {}); // observed when awaited; keeps an early failure from being reported as unhandled
-      const bad = firstNonFinite(chunk.type, chunk.bytes);
-      if (bad >= 0) throw nonFiniteError(t, chunk.row * rowLength + bad);
-      const out =
-        chunk.type === p.type
-          ? chunk.bytes
-          : await pool.convert({
-              srcType: chunk.type as 'F32' | 'F16' | 'BF16',
-              src: chunk.bytes,
-              dstType: p.type,
-              rowLength,
-              dst: scratch.get('dst', k % 2, chunk.count * outRowBytes),
-            });
+      let out: Uint8Array;
+      if (chunk.type === p.type) {
+        checkChunkFinite(t, chunk.type, chunk.bytes, chunk.row * rowLength);
+        out = chunk.bytes;
+      } else {
+        // the kernels refuse NaN/Inf themselves, in the workers (a second scan here would cost the main thread)
+        out = await pool.convert({
+          srcType: chunk.type as 'F32' | 'F16' | 'BF16',
+          src: chunk.bytes,
+          dstType: p.type,
+          rowLength,
+          dst: scratch.get('dst', k % 2, chunk.count * outRowBytes),
+        }).catch((error: unknown) => {
+          throw nonFiniteInChunk(error, t, chunk.row * rowLength);
+        });
+      }
       await writing;
       writing = emit(out);
     }

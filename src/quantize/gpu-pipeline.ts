@@ -5,7 +5,7 @@ import type { QuantPool } from '../quant/pool.ts';
 import { GGML_TYPES } from '../quant/types.ts';
 import { throwIfInterrupted } from './abort.ts';
 import { produceTensor, type SharedScratch } from './cpu-pipeline.ts';
-import { firstNonFinite, nonFiniteError } from './nonfinite.ts';
+import { checkChunkFinite } from './nonfinite.ts';
 import type { Planned } from './plan.ts';
 
 /**
@@ -90,8 +90,7 @@ export async function produceOnGpu(
         const chunk: GpuChunk = await next!;
         next = k + 1 < chunks ? read(k + 1) : undefined;
         next?.catch(() => {}); // observed when awaited
-        const bad = firstNonFinite(chunk.type, chunk.bytes);
-        if (bad >= 0) throw nonFiniteError(t, chunk.row * rowLength + bad);
+        checkChunkFinite(t, chunk.type, chunk.bytes, chunk.row * rowLength);
         const out = chunk.type === p.type
           ? Promise.resolve(chunk.bytes)
           : gpu.quantizeRows(p.type, { dtype: chunk.type, bytes: chunk.bytes }, rowLength, chunk.count);
