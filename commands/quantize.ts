@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { LlamaCommand } from '../src/cli/base-command.ts';
+import { debugEnabled, LlamaCommand } from '../src/cli/base-command.ts';
 import { UsageError } from '../src/errors.ts';
-import { quantize, type QuantizeDevice, type QuantizeResult } from '../src/convert/quantize.ts';
+import { quantize, type QuantizeDevice, type QuantizeResult } from '../src/quantize/quantize.ts';
 import { FTYPE_NAMES } from '../src/quant/types.ts';
 
 export default class Quantize extends LlamaCommand {
@@ -53,6 +53,8 @@ export default class Quantize extends LlamaCommand {
       ...(threads !== undefined ? { threads } : {}),
       ...(flags['cache-dir'] !== undefined ? { cacheDir: flags['cache-dir'] } : {}),
       onProgress: this.progress,
+      // Dawn's and the Vulkan loader's own messages from the adapter probe: only when debugging
+      ...(debugEnabled() ? { onRuntimeOutput: (text: string) => void process.stderr.write(text) } : {}),
     }).finally(() => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -63,7 +65,6 @@ export default class Quantize extends LlamaCommand {
     this.say(`${result.out}: ${result.type}, ${result.tensors.length} tensors (${mix}), ${result.bytes} bytes`);
     const a = result.adapter;
     if (a !== undefined) this.say(`GPU: ${a.name} (${a.backend}, ${a.vendor}${a.software ? ', software renderer' : ''})`);
-    else if (device === 'auto') this.say(result.deviceNote); // why auto stayed on the CPU
     return result;
   }
 }

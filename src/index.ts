@@ -30,7 +30,7 @@ export { resolveToken } from './hub/token.ts';
 export { HubClient } from './hub/client.ts';
 
 // `llama quantize`: formats, conversion, the bit-exact quantizers
-export { quantize, type QuantizeOptions, type QuantizeResult, type QuantizeDevice, type QuantizeAdapter } from './convert/quantize.ts';
+export { quantize, type QuantizeOptions, type QuantizeResult, type QuantizeDevice, type QuantizeAdapter } from './quantize/quantize.ts';
 export { readGguf, GgufWriter, GgufTensorReader, type GgufFile, type GgufKv, type GgufTensorInfo } from './formats/gguf.ts';
 export { readSafetensorsHeader, type SafetensorsHeader, type SafetensorsTensor } from './formats/safetensors.ts';
 export { parseFtype, FTYPE_NAMES, GGML_TYPES, LLAMA_FTYPES, rowSizeBytes, type GgmlTypeName, type LlamaFtype } from './quant/types.ts';

@@ -1,5 +1,5 @@
 /** Benchmark runner used when the CLI is not built: `node bench/quantize/child.ts INPUT TYPE OUT THREADS [DEVICE]`. */
-import { quantize, type QuantizeDevice } from '../../src/convert/quantize.ts';
+import { quantize, type QuantizeDevice } from '../../src/quantize/quantize.ts';
 
 const [input, type, out, threads, device = 'cpu'] = process.argv.slice(2);
 if (input === undefined || type === undefined || out === undefined) throw new Error('usage: child.ts INPUT TYPE OUT [THREADS] [DEVICE]');

@@ -6,7 +6,7 @@
  * generation_config.json (general.sampling.*).
  */
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { kv, type GgufKv } from '../formats/gguf.ts';
 
@@ -262,10 +262,11 @@ export async function readGenerationConfig(dir: string): Promise<Json> {
 }
 
 /**
- * Metadata.load without an override file: model card, then config.json `_name_or_path`, then the directory name;
+ * Metadata.load without an override file: model card, then config.json `_name_or_path`, then the directory name
+ * (`dirName`: for a snapshot in the Hugging Face cache, the repo's name, not the commit the folder is named after);
  * sampling parameters from generation_config.json.
  */
-export function resolveMetadata(dir: string, card: Json, hfParams: Json, totalParams: number, generationConfig: Json = {}): ModelMetadata {
+export function resolveMetadata(dirName: string, card: Json, hfParams: Json, totalParams: number, generationConfig: Json = {}): ModelMetadata {
   const m: ModelMetadata = {};
   if (Object.keys(generationConfig).length > 0) m.sampling = generationConfig;
   const use = (key: keyof ModelMetadata, cardKey: string): void => {
@@ -328,9 +329,9 @@ export function resolveMetadata(dir: string, card: Json, hfParams: Json, totalPa
   };
   const nameOrPath = hfParams._name_or_path;
   if (typeof nameOrPath === 'string' && (nameOrPath.match(/\//g) ?? []).length <= 1) apply(modelIdComponents(nameOrPath, totalParams));
-  apply(modelIdComponents(basename(dir), totalParams));
+  apply(modelIdComponents(dirName, totalParams));
   // convert_hf_to_gguf.py prepare_metadata fallbacks
-  m.name ??= basename(dir);
+  m.name ??= dirName;
   if (m.sizeLabel === undefined && totalParams > 0) m.sizeLabel = sizeLabel(totalParams);
   return m;
 }

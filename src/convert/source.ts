@@ -9,7 +9,8 @@ import { IntegrityError, UsageError } from '../errors.ts';
 import { getKv, GgufTensorReader, readGguf, type GgufKv } from '../formats/gguf.ts';
 import { decodeFloats, isFloatDtype, rowCount, SafetensorsCheckpoint, unsupportedDtype, type SafetensorsTensor } from '../formats/safetensors.ts';
 import type { ModelFacts } from '../quant/choose.ts';
-import { ggufTensorName, llama3RopeFactors, llamaParameterKvs, permuteHeads, readLlamaConfig, type LlamaConfig } from './llama.ts';
+import { ggufTensorName, llama3RopeFactors, llamaParameterKvs, permuteHeads } from './llama.ts';
+import { readHfModelConfig, type HfModelConfig } from './model-config.ts';
 import { metadataKvs, readGenerationConfig, readModelCard, resolveMetadata } from './metadata.ts';
 import { vocabKvs } from './vocab.ts';
 
@@ -55,9 +56,12 @@ export function tensorRows(t: { ne: readonly number[] }): number {
 
 // ------------------------------------------------------------------------------------------------ Hugging Face source
 
-/** Open a Hugging Face LlamaForCausalLM checkpoint directory as convert_hf_to_gguf.py would see it. */
+/**
+ * Open a Hugging Face LlamaForCausalLM checkpoint directory as convert_hf_to_gguf.py would see it. `modelName` stands
+ * for the directory's name (output file name, general.name heuristics): a cache snapshot passes its repo's name.
+ */
 export async function openHfSource(dir: string, modelName = basename(dir)): Promise<ModelSource> {
-  const config = await readLlamaConfig(dir);
+  const config = await readHfModelConfig(dir);
   const checkpoint = await SafetensorsCheckpoint.open(dir);
   try {
     const tensors: SourceTensor[] = [];
@@ -83,7 +87,7 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
     const hasOutput = tensors.some((t) => t.name === 'output.weight');
     const card = await readModelCard(dir);
     const totalParams = tensors.reduce((sum, t) => sum + t.ne.reduce((a, b) => a * b, 1), 0);
-    const metadata = resolveMetadata(dir, card, config.raw, totalParams, await readGenerationConfig(dir));
+    const metadata = resolveMetadata(modelName, card, config.raw, totalParams, await readGenerationConfig(dir));
     const vocab = await vocabKvs({ dir, vocabSize: config.vocabSize, config: config.raw });
     return {
       kind: 'hf',
@@ -108,7 +112,7 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
   }
 }
 
-function hfTensor(checkpoint: SafetensorsCheckpoint, st: SafetensorsTensor, name: string, config: LlamaConfig): SourceTensor {
+function hfTensor(checkpoint: SafetensorsCheckpoint, st: SafetensorsTensor, name: string, config: HfModelConfig): SourceTensor {
   const ne = [...st.shape].reverse();
   if (ne.length === 0) ne.push(1);
   const rowLength = ne[0]!;
@@ -153,7 +157,7 @@ function badHeads(st: SafetensorsTensor, rows: number, heads: number): Integrity
   });
 }
 
-function checkShapes(tensors: SourceTensor[], config: LlamaConfig, dir: string): void {
+function checkShapes(tensors: SourceTensor[], config: HfModelConfig, dir: string): void {
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const kvDim = config.nHeadKv * config.headDim;
   const ffn = typeof config.raw.intermediate_size === 'number' ? config.raw.intermediate_size : undefined;

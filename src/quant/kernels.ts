@@ -4,6 +4,7 @@
  * API
  * - `quantizeRows(type, src, rowLength)`: Float32Array (whole rows) → Uint8Array in `type` (F32, F16, BF16 or a
  *   block type), bit-identical to llama-quantize's output for that tensor (ggml `quantize_row_*_ref`, no imatrix).
+ *   NaN/Inf input for a block type is refused (IntegrityError QUANT_NONFINITE), as llama-quantize refuses it.
  * - `quantizeInto(type, src, srcOffset, nElements, dst, dstOffset)`: the same without allocating; `srcOffset` in
  *   elements, `dstOffset` in bytes; `nElements` must be a multiple of the type's block size.
  * - `dequantizeRows(type, bytes, rowLength)`: bytes → Float32Array (ggml `dequantize_row_*`; for tests and tolerance
@@ -18,7 +19,7 @@
  *
  * Every block is independent of every other, so any split of the rows gives the same bytes.
  */
-import { EnvironmentError, UsageError } from '../errors.ts';
+import { EnvironmentError, IntegrityError, UsageError } from '../errors.ts';
 import { bf16ToF32Row, f16ToF32Row, f32ToBf16Row, f32ToF16Row } from './fp16.ts';
 import {
   dequantizeQ2_K, dequantizeQ3_K, dequantizeQ4_K, dequantizeQ5_K, dequantizeQ6_K,
@@ -28,6 +29,7 @@ import {
   dequantizeQ4_0, dequantizeQ4_1, dequantizeQ5_0, dequantizeQ5_1, dequantizeQ8_0,
   quantizeQ4_0, quantizeQ4_1, quantizeQ5_0, quantizeQ5_1, quantizeQ8_0,
 } from './legacy.ts';
+import { firstNonFinite } from './nonfinite.ts';
 import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from './types.ts';
 import { isWasmQuantType, wasmKernels, type WasmQuantType } from './wasm-kernels.ts';
 
@@ -118,6 +120,21 @@ function unsupported(type: string): UsageError {
   });
 }
 
+const FLOAT_TYPES: ReadonlySet<GgmlTypeName> = new Set(['F32', 'F16', 'BF16']);
+
+/**
+ * A block type cannot hold NaN/Inf (llama-quantize's validation refuses what the reference quantizers make of them,
+ * and what they make of them is undefined behaviour in C); the F32/F16/BF16 conversions keep them, as ggml does.
+ */
+function refuseNonFinite(srcType: SourceType, bytes: Uint8Array, dstType: GgmlTypeName): void {
+  const element = firstNonFinite(srcType, bytes);
+  if (element < 0) return;
+  throw new IntegrityError('QUANT_NONFINITE', `element ${element} of the input is NaN or Inf, which ${dstType} blocks cannot hold`, {
+    hint: 'The weights are corrupt or the model diverged in training; llama.cpp refuses such tensors too. Fix or re-download them.',
+    details: { element, type: dstType },
+  });
+}
+
 function checkWhole(type: GgmlTypeName, nElements: number): number {
   const bs = GGML_TYPES[type].blockSize;
   if (!Number.isInteger(nElements) || nElements < 0 || nElements % bs !== 0) {
@@ -139,6 +156,7 @@ export function quantizeInto(
   if (srcOffset + nElements > src.length || dstOffset + bytes > dst.length) {
     throw new RangeError(`quantizeInto: ${type} range outside the buffers`);
   }
+  if (!FLOAT_TYPES.has(type)) refuseNonFinite('F32', new Uint8Array(src.buffer, src.byteOffset + srcOffset * 4, nElements * 4), type);
   kernel(src, srcOffset, nBlocks, dst, dstOffset);
   return bytes;
 }
@@ -210,6 +228,7 @@ export function convertInto(
     if (srcByteOffset + nElements * GGML_TYPES[srcType].typeSize > src.length || dstOffset + bytes > dst.length) {
       throw new RangeError(`convertInto: ${srcType} → ${dstType} range outside the buffers`);
     }
+    refuseNonFinite(srcType, src.subarray(srcByteOffset, srcByteOffset + nElements * GGML_TYPES[srcType].typeSize), dstType);
     return wasm.convert(srcType, src, srcByteOffset, nElements, dstType, dst, dstOffset);
   }
   let f32: Float32Array;
