@@ -15,7 +15,7 @@ import { isLlamaError, UsageError } from '../errors.ts';
 import { cachedSnapshot } from '../hub/cache.ts';
 import { isRepoId } from '../hub/ids.ts';
 import type { ProgressSink } from '../progress/events.ts';
-import { getLicense, licenseFromHfMetadata, type LicenseEntry, type Via } from './catalog.ts';
+import { licenseFromHfMetadata, type LicenseEntry, type Via } from './catalog.ts';
 import { cardSaysMultimodal, configSaysMultimodal, parseModelCard, type CardMetadata } from './card.ts';
 import { identifyText, type Identification } from './identify.ts';
 
@@ -335,9 +335,4 @@ export function walkLineage(lineage: Lineage): LineageNode[] {
   };
   for (const root of lineage.roots) visit(root);
   return out;
-}
-
-/** The catalog entry of a node, when determined. */
-export function nodeLicense(node: LineageNode): LicenseEntry | undefined {
-  return node.license === null ? undefined : getLicense(node.license);
 }
