@@ -15,7 +15,7 @@ import { isLlamaError, UsageError } from '../errors.ts';
 import { cachedSnapshot } from '../hub/cache.ts';
 import { isRepoId } from '../hub/ids.ts';
 import type { ProgressSink } from '../progress/events.ts';
-import { licenseFromHfMetadata, type LicenseEntry, type Via } from './catalog.ts';
+import { getLicense, licenseFromHfMetadata, type LicenseEntry, type Via } from './catalog.ts';
 import { cardSaysMultimodal, configSaysMultimodal, parseModelCard, type CardMetadata } from './card.ts';
 import { identifyText, type Identification } from './identify.ts';
 
@@ -115,7 +115,19 @@ export interface ResolveLineageOptions {
   onProgress?: ProgressSink;
 }
 
-const LICENSE_FILE = /^(licen[cs]e|use_policy|licen[cs]e-model|licen[cs]e_agreement)(\.(txt|md))?$/i;
+const LICENSE_NAME = /^(?:licen[cs]e|use_policy)(?:[-_](.+?))?(?:\.(?:txt|md))?$/i;
+
+/**
+ * LICENSE, LICENSE.txt, LICENSE-MODEL, LICENSE_AGREEMENT, USE_POLICY.md, and the per-license copies a package with
+ * several licenses holds (LICENSE-<id>.txt, USE_POLICY-<id>.md, as src/package/emit.ts names them). A suffix that is
+ * no catalog id (license_plate.onnx) is not a license text.
+ */
+function isLicenseFileName(name: string): boolean {
+  const match = LICENSE_NAME.exec(name);
+  if (!match) return false;
+  const tag = match[1];
+  return tag === undefined || /^(model|agreement)$/i.test(tag) || getLicense(tag.toLowerCase()) !== undefined;
+}
 const NOTICE_FILE = /^notice(\.(txt|md))?$/i;
 const DEFAULT_DEPTH = 12;
 
@@ -175,7 +187,7 @@ async function readConfigMultimodal(dir: string): Promise<boolean | undefined> {
 }
 
 async function licenseFiles(dir: string): Promise<string[]> {
-  const names = (await readdir(dir)).filter((n) => LICENSE_FILE.test(n)).sort();
+  const names = (await readdir(dir)).filter(isLicenseFileName).sort();
   return names.map((n) => join(dir, n)).filter((p) => statSync(p).isFile());
 }
 
