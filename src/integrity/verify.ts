@@ -6,11 +6,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { HubClient } from '../hub/client.ts';
-import { resolveCacheDir, resolveEndpoint } from '../hub/config.ts';
+import { connectHub, type HubClient } from '../hub/client.ts';
+import { resolveCacheDir } from '../hub/config.ts';
 import { checkRepoId, isCommit } from '../hub/ids.ts';
 import { parseSnapshotDir } from '../hub/cache.ts';
-import { resolveToken } from '../hub/token.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { CacheLayout, LocalDirLayout } from '../transfer/layout.ts';
 import { hashFile } from './hash.ts';
@@ -126,8 +125,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
   let against: VerifyReport['against'];
   let hubProblems: string[] | undefined;
   const expected = new Map<string, NonNullable<VerifiedFile['expected']>>();
-  const hubClient = async (): Promise<HubClient> =>
-    new HubClient({ endpoint: resolveEndpoint(options.endpoint, env), token: await resolveToken(options.token, env), ...(options.signal ? { signal: options.signal } : {}) });
+  const hubClient = (): HubClient => connectHub({ endpoint: options.endpoint, token: options.token, env, ...(options.signal ? { signal: options.signal } : {}) });
   if (locked) {
     commit = locked.commit;
     against = 'lockfile';
@@ -136,12 +134,12 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
     }
     if (options.hub) {
       // The same judgement as `pull --frozen`: a gone commit throws (exit 4), differences are listed.
-      const tree = await listLockedCommit(await hubClient(), repo, locked);
+      const tree = await listLockedCommit(hubClient(), repo, locked);
       hubProblems = compareLockToHub(repo, locked, tree, {}).problems;
     }
   } else {
     against = 'hub';
-    const client = await hubClient();
+    const client = hubClient();
     let pinned = snap?.commit;
     if (!pinned && dir) {
       const local = new LocalDirLayout(dir);

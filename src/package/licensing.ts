@@ -4,11 +4,12 @@
  */
 import { basename, resolve, sep } from 'node:path';
 import type { LlamaConfig } from '../config/schema.ts';
-import { offlineFromEnv, resolveCacheDir, resolveEndpoint } from '../hub/config.ts';
-import { resolveToken } from '../hub/token.ts';
+import { offlineFromEnv, resolveCacheDir } from '../hub/config.ts';
+import { connectHub } from '../hub/client.ts';
 import { getLicense, type LicenseEntry } from '../license/catalog.ts';
 import type { Finding } from '../license/checks.ts';
-import { hubCardSource, walkLineage, type Lineage, type LineageNode } from '../license/lineage.ts';
+import { hubCardSource } from '../license/hub-cards.ts';
+import { walkLineage, type Lineage, type LineageNode } from '../license/lineage.ts';
 import { lineageLicenses, renderNotice } from '../license/notice.ts';
 import { runLicenseCheck } from '../license/run.ts';
 import { readLicenseTexts } from '../license/texts.ts';
@@ -113,10 +114,7 @@ export async function engineLicensing(context: LicensingContext): Promise<Licens
   const offline = context.offline ?? offlineFromEnv(env);
   const hub = offline
     ? undefined
-    : hubCardSource({
-        hubUrl: resolveEndpoint(config.pull?.endpoint, env),
-        ...(await resolveToken(undefined, env).then((token) => (token !== undefined ? { accessToken: token } : {}))),
-      });
+    : hubCardSource(connectHub({ endpoint: config.pull?.endpoint, env, ...(context.onProgress !== undefined ? { onProgress: context.onProgress } : {}) }));
   const { lineage, report } = await runLicenseCheck({
     config,
     baseDir: loaded.baseDir,

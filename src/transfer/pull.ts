@@ -6,10 +6,9 @@
  */
 import { dirname, relative as relativePath, resolve as resolvePath, sep } from 'node:path';
 import { AccessError, IntegrityError, NetworkError, UsageError } from '../errors.ts';
-import { HubClient, type RemoteFile } from '../hub/client.ts';
-import { offlineFromEnv, resolveCacheDir, resolveEndpoint } from '../hub/config.ts';
+import { connectHub, type HubClient, type RemoteFile } from '../hub/client.ts';
+import { offlineFromEnv, resolveCacheDir } from '../hub/config.ts';
 import { checkRepoId, isCommit } from '../hub/ids.ts';
-import { resolveToken } from '../hub/token.ts';
 import { hashFile } from '../integrity/hash.ts';
 import { compareLockToHub, listLockedCommit, lockMismatch } from '../integrity/lock-check.ts';
 import { describeDigest, digestsMatch, matchingRecord, writeVerificationRecord, type ExpectedDigests } from '../integrity/record.ts';
@@ -164,11 +163,10 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   }
   if (offline) return pullOffline(repo, options, layout, locked, lockPath);
 
-  const endpoint = resolveEndpoint(options.endpoint, env);
-  const token = await resolveToken(options.token, env);
-  const client = new HubClient({
-    endpoint,
-    token,
+  const client = connectHub({
+    endpoint: options.endpoint,
+    token: options.token,
+    env,
     ...(options.retry ? { retry: options.retry } : {}),
     ...(onProgress ? { onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -256,7 +254,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     const t: TransferTarget = {
       repoPath: f.path,
       size: f.size,
-      url: `${endpoint}/${repo}/resolve/${commit}/${encodePath(f.path)}`,
+      url: `${client.endpoint}/${repo}/resolve/${commit}/${encodePath(f.path)}`,
       partialPath: layout.partialPath(placed(f)),
     };
     if (f.lfsSha256 !== undefined) t.expectedSha256 = f.lfsSha256;
@@ -270,8 +268,8 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   if (needed > 0) checkSpace(root, needed, await freeBytes(root));
 
   const engine = new TransferEngine({
-    endpoint,
-    ...(token ? { authHeaders: client.authHeaders(endpoint) } : {}),
+    endpoint: client.endpoint,
+    ...(client.hasToken ? { authHeaders: client.authHeaders(client.endpoint) } : {}),
     concurrency,
     ...(options.pieceSize ? { pieceSize: options.pieceSize } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
@@ -279,7 +277,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     ...(onProgress ? { onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     repo,
-    tokenGiven: token !== undefined,
+    tokenGiven: client.hasToken,
   });
 
   const totalBytes = todo.reduce((a, f) => a + f.size, 0);
