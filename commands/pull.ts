@@ -61,6 +61,7 @@ export default class Pull extends LlamaCommand {
       concurrency: flags.concurrency ?? settings.concurrency ?? 8,
       ...(flags.offline ? { offline: true } : {}),
       onProgress: this.progress,
+      signal: this.abortSignal,
     });
     const count = (status: string): number => result.files.filter((f) => f.status === status).length;
     const checked = (by: string): number => result.files.filter((f) => f.checked === by).length;

@@ -33,6 +33,7 @@ export default class Verify extends LlamaCommand {
       ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
       ...(flags.hub ? { hub: true } : {}),
       onProgress: this.progress,
+      signal: this.abortSignal,
     });
     for (const f of report.files) this.say(describeVerifiedFile(f));
     for (const problem of report.hubProblems ?? []) this.say(`lockfile ${problem}`);

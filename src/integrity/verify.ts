@@ -5,7 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
-import { UsageError } from '../errors.ts';
+import { AbortError, UsageError } from '../errors.ts';
 import { connectHub, type HubClient } from '../hub/client.ts';
 import { resolveCacheDir } from '../hub/config.ts';
 import { checkRepoId, isCommit } from '../hub/ids.ts';
@@ -97,7 +97,17 @@ async function mustBeDirectory(dir: string): Promise<void> {
   });
 }
 
+/** Verify (see the module comment). When `signal` aborts, it stops between reads and throws an AbortError. */
 export async function verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+  try {
+    return await verifyFiles(options);
+  } catch (error) {
+    if (options.signal?.aborted) throw new AbortError('verify stopped before every file was checked; nothing was changed', { cause: error });
+    throw error;
+  }
+}
+
+async function verifyFiles(options: VerifyOptions): Promise<VerifyReport> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const lockPath = resolvePath(cwd, options.lockfile ?? DEFAULT_LOCKFILE);
@@ -169,8 +179,9 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
     const want = expected.get(path) as NonNullable<VerifiedFile['expected']>;
     let got;
     try {
-      got = await hashFile(join(root, ...path.split('/')), { gitSha1: want.gitSha1 !== undefined });
-    } catch {
+      got = await hashFile(join(root, ...path.split('/')), { gitSha1: want.gitSha1 !== undefined, signal: options.signal });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
       files.push({ path, status: 'missing', expected: want });
       continue;
     }

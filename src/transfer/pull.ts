@@ -5,7 +5,7 @@
  * `--offline` touches no network and re-hashes what the lockfile names.
  */
 import { dirname, relative as relativePath, resolve as resolvePath, sep } from 'node:path';
-import { AccessError, IntegrityError, NetworkError, UsageError } from '../errors.ts';
+import { AbortError, AccessError, IntegrityError, NetworkError, UsageError } from '../errors.ts';
 import { connectHub, type HubClient, type RemoteFile } from '../hub/client.ts';
 import { offlineFromEnv, resolveCacheDir } from '../hub/config.ts';
 import { checkRepoId, isCommit } from '../hub/ids.ts';
@@ -145,7 +145,23 @@ function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
+/**
+ * Pull a repo (see the module comment). When `signal` aborts, it stops at the next byte, lock or hash step and throws
+ * an AbortError: partial downloads stay with their resume records, nothing is placed half-written, the lockfile is
+ * not changed.
+ */
 export async function pull(options: PullOptions): Promise<PullResult> {
+  try {
+    return await pullRepo(options);
+  } catch (error) {
+    if (options.signal?.aborted) {
+      throw new AbortError('pull stopped; partial downloads are kept and the next run resumes them; the lockfile was not changed', { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function pullRepo(options: PullOptions): Promise<PullResult> {
   const env = options.env ?? process.env;
   const repo = checkRepoId(options.repo);
   const onProgress = options.onProgress;
@@ -224,7 +240,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       const record = await matchingRecord(layout.recordPath(pf), location, expected);
       if (record) return finished(f, 'present', 'record', location, record.sha256);
     }
-    const got = await hashFile(location, { gitSha1: f.lfsSha256 === undefined });
+    const got = await hashFile(location, { gitSha1: f.lfsSha256 === undefined, signal: options.signal });
     if (digestsMatch(got, expected)) {
       await writeVerificationRecord(layout.recordPath(pf), location, got);
       return finished(f, 'present', 'hashed', location, got.sha256);
@@ -462,8 +478,9 @@ async function pullOffline(repo: string, options: PullOptions, layout: Layout, l
     const location = layout.filePath(commit, pf);
     let got;
     try {
-      got = await hashFile(location);
-    } catch {
+      got = await hashFile(location, { signal: options.signal });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
       missing.push(path);
       continue;
     }
