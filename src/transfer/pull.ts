@@ -18,7 +18,9 @@ import {
 } from '../integrity/lockfile.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { checkSpace, freeBytes } from './disk.ts';
-import { TransferEngine, discardPartial, partialBytes, type TransferTarget } from './engine.ts';
+import { TransferEngine } from './engine.ts';
+import { HttpClient, type HttpGet } from './http.ts';
+import { discardPartial, partialBytes, type TransferTarget } from './resume-state.ts';
 import { CacheLayout, LocalDirLayout, type Layout, type PlacedFile } from './layout.ts';
 import { acquireLock } from './lock.ts';
 import type { RetryPolicy } from '../util/retry.ts';
@@ -50,7 +52,8 @@ export interface PullOptions {
   signal?: AbortSignal;
   /** Environment to read HF_* from. Default process.env. */
   env?: Record<string, string | undefined>;
-  /** Tuning (tests, benchmarks). */
+  /** Tuning (tests, benchmarks). `get`: the HTTP client for file bytes; default the own client (http.ts). */
+  get?: HttpGet;
   retry?: RetryPolicy;
   pieceSize?: number;
   idleTimeoutMs?: number;
@@ -285,6 +288,7 @@ async function pullRepo(options: PullOptions): Promise<PullResult> {
 
   const engine = new TransferEngine({
     endpoint: client.endpoint,
+    get: options.get ?? new HttpClient({ env }).get,
     ...(client.hasToken ? { authHeaders: client.authHeaders(client.endpoint) } : {}),
     concurrency,
     ...(options.pieceSize ? { pieceSize: options.pieceSize } : {}),
