@@ -5,7 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
-import { AbortError, UsageError } from '../errors.ts';
+import { AbortError, IntegrityError, UsageError } from '../errors.ts';
 import { connectHub, type HubClient } from '../hub/client.ts';
 import { resolveCacheDir } from '../hub/config.ts';
 import { checkRepoId, isCommit } from '../hub/ids.ts';
@@ -85,6 +85,27 @@ export function describeVerifiedFile(f: VerifiedFile): string {
     why = ` (expected ${f.expected.size} bytes ${describeDigest(f.expected, algorithm)}, got ${f.actual.size} bytes ${describeDigest(f.actual, algorithm)})`;
   }
   return `${f.status.padEnd(8)} ${f.path}${why}`;
+}
+
+/** The report as lines: one per file, one per lockfile/hub difference, then the counts. */
+export function describeVerify(report: VerifyReport): string[] {
+  const lines = report.files.map(describeVerifiedFile);
+  for (const problem of report.hubProblems ?? []) lines.push(`lockfile ${problem}`);
+  const c = report.counts;
+  const hubPart = report.hubProblems ? `; lockfile vs hub: ${report.hubProblems.length} difference(s)` : '';
+  lines.push(`${report.repo}@${report.commit} against the ${report.against}: ${c.ok} ok, ${c.mismatch} mismatch, ${c.missing} missing, ${c.extra} extra${hubPart} (${report.dir})`);
+  return lines;
+}
+
+/** The error (exit 4) for a report that is not ok; undefined when it is. */
+export function verifyFailure(report: VerifyReport): IntegrityError | undefined {
+  if (report.ok) return undefined;
+  const c = report.counts;
+  const hubText = report.hubProblems?.length ? `; the lockfile differs from the hub in ${report.hubProblems.length} place(s)` : '';
+  return new IntegrityError('VERIFY_FAILED', `${report.repo}: ${c.mismatch} mismatched, ${c.missing} missing, ${c.extra} extra file(s) in ${report.dir}${hubText}.`, {
+    hint: 'Run `llama pull` again to replace mismatched and missing files; remove extra files or pull them so the lockfile names them.',
+    details: { report },
+  });
 }
 
 /** A folder to check that does not exist is a usage error (exit 2), not a list of missing files. */

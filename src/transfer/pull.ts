@@ -52,6 +52,8 @@ export interface PullOptions {
   signal?: AbortSignal;
   /** Environment to read HF_* from. Default process.env. */
   env?: Record<string, string | undefined>;
+  /** Folder that relative paths (lockfile, localDir, cacheDir) are resolved from. Default process.cwd(). */
+  cwd?: string;
   /** Tuning (tests, benchmarks). `get`: the HTTP client for file bytes; default the own client (http.ts). */
   get?: HttpGet;
   retry?: RetryPolicy;
@@ -169,10 +171,12 @@ async function pullRepo(options: PullOptions): Promise<PullResult> {
   const repo = checkRepoId(options.repo);
   const onProgress = options.onProgress;
   const offline = options.offline ?? offlineFromEnv(env);
-  const lockPath = options.lockfile === false ? undefined : resolvePath(options.lockfile ?? DEFAULT_LOCKFILE);
+  const cwd = options.cwd ?? process.cwd();
+  const lockPath = options.lockfile === false ? undefined : resolvePath(cwd, options.lockfile ?? DEFAULT_LOCKFILE);
   const lock = lockPath ? await readLockfile(lockPath) : undefined;
   const locked = lock?.repos[repo];
-  const layout: Layout = options.localDir ? new LocalDirLayout(resolvePath(options.localDir)) : new CacheLayout(resolveCacheDir(options.cacheDir, env), repo);
+  const localDir = options.localDir ? resolvePath(cwd, options.localDir) : undefined;
+  const layout: Layout = localDir ? new LocalDirLayout(localDir) : new CacheLayout(resolvePath(cwd, resolveCacheDir(options.cacheDir, env)), repo);
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
 
   if (options.frozen && !locked) {
@@ -399,7 +403,7 @@ async function pullRepo(options: PullOptions): Promise<PullResult> {
         commit,
         files,
         selection: runSelection,
-        localDir: options.localDir ? lockedLocalDir(lockPath, resolvePath(options.localDir)) : undefined,
+        localDir: localDir ? lockedLocalDir(lockPath, localDir) : undefined,
       });
       if (!lock || serializeLockfile(next) !== serializeLockfile(lock)) {
         await writeLockfile(lockPath, next);
