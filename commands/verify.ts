@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { LlamaCommand } from '../src/cli/base-command.ts';
-import { IntegrityError } from '../src/errors.ts';
-import { describeVerifiedFile, verify, type VerifyReport } from '../src/integrity/verify.ts';
+import { describeVerify, verify, verifyFailure, type VerifyReport } from '../src/integrity/verify.ts';
 import { registerSecret } from '../src/redact.ts';
 
 export default class Verify extends LlamaCommand {
@@ -33,19 +32,11 @@ export default class Verify extends LlamaCommand {
       ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
       ...(flags.hub ? { hub: true } : {}),
       onProgress: this.progress,
+      signal: this.abortSignal,
     });
-    for (const f of report.files) this.say(describeVerifiedFile(f));
-    for (const problem of report.hubProblems ?? []) this.say(`lockfile ${problem}`);
-    const c = report.counts;
-    const hubPart = report.hubProblems ? `; lockfile vs hub: ${report.hubProblems.length} difference(s)` : '';
-    this.say(`${report.repo}@${report.commit} against the ${report.against}: ${c.ok} ok, ${c.mismatch} mismatch, ${c.missing} missing, ${c.extra} extra${hubPart} (${report.dir})`);
-    if (!report.ok) {
-      const hubText = report.hubProblems?.length ? `; the lockfile differs from the hub in ${report.hubProblems.length} place(s)` : '';
-      throw new IntegrityError('VERIFY_FAILED', `${report.repo}: ${c.mismatch} mismatched, ${c.missing} missing, ${c.extra} extra file(s) in ${report.dir}${hubText}.`, {
-        hint: 'Run `llama pull` again to replace mismatched and missing files; remove extra files or pull them so the lockfile names them.',
-        details: { report },
-      });
-    }
+    for (const line of describeVerify(report)) this.say(line);
+    const failure = verifyFailure(report);
+    if (failure) throw failure;
     return report;
   }
 }
