@@ -60,6 +60,7 @@ export default class Package extends LlamaCommand {
       ...(flags.token !== undefined ? { token: flags.token } : {}),
       ...(flags['cache-dir'] !== undefined ? { cacheDir: flags['cache-dir'] } : {}),
       onProgress: this.progress,
+      signal: this.abortSignal,
     });
 
     for (const finding of result.findings) {

@@ -8,7 +8,9 @@
 import { listFiles, modelInfo } from '@huggingface/hub';
 import { NetworkError, isLlamaError } from '../errors.ts';
 import type { ProgressSink } from '../progress/events.ts';
-import { redactSecrets } from '../redact.ts';
+import { redactSecrets, registerSecret } from '../redact.ts';
+import { resolveEndpoint } from './config.ts';
+import { describeTokenSource, resolveTokenWithSource } from './token.ts';
 import { isCommit } from './ids.ts';
 import { DEFAULT_RETRY, backoffDelay, isTransientNetworkError, parseRetryAfter, sleep, type RetryPolicy } from '../util/retry.ts';
 import { hubError, isRetryableStatus, type HubErrorContext } from './errors.ts';
@@ -16,9 +18,36 @@ import { hubError, isRetryableStatus, type HubErrorContext } from './errors.ts';
 export interface HubClientOptions {
   endpoint: string;
   token?: string | undefined;
+  /** Where the token came from (`describeTokenSource`), named in a rejected token's error. */
+  tokenSource?: string | undefined;
+  retry?: RetryPolicy;
+  /** How long one metadata request may take to answer (default 60 s); a request that times out is retried like a reset. */
+  requestTimeoutMs?: number;
+  onProgress?: ProgressSink;
+  signal?: AbortSignal;
+}
+
+/** The same client for every command: endpoint and token resolved from flags, then the hf tools' variables and files. */
+export interface ConnectHubOptions {
+  endpoint?: string | undefined;
+  token?: string | undefined;
+  env?: Record<string, string | undefined>;
   retry?: RetryPolicy;
   onProgress?: ProgressSink;
   signal?: AbortSignal;
+}
+
+export function connectHub(options: ConnectHubOptions = {}): HubClient {
+  const env = options.env ?? process.env;
+  const resolved = resolveTokenWithSource(options.token, env);
+  return new HubClient({
+    endpoint: resolveEndpoint(options.endpoint, env),
+    token: resolved?.token,
+    tokenSource: resolved !== undefined ? describeTokenSource(resolved) : undefined,
+    ...(options.retry !== undefined ? { retry: options.retry } : {}),
+    ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+  });
 }
 
 export interface RemoteFile {
@@ -31,19 +60,32 @@ export interface RemoteFile {
 }
 
 
+function timeoutError(ms: number): Error {
+  return Object.assign(new Error(`no answer within ${ms / 1000} s`), { code: 'ETIMEDOUT' });
+}
+
 export class HubClient {
   readonly endpoint: string;
   readonly #token: string | undefined;
+  readonly #tokenSource: string | undefined;
   readonly #retry: RetryPolicy;
+  readonly #requestTimeoutMs: number;
   readonly #onProgress: ProgressSink | undefined;
   readonly #signal: AbortSignal | undefined;
 
   constructor(options: HubClientOptions) {
     this.endpoint = options.endpoint;
     this.#token = options.token;
+    registerSecret(options.token);
+    this.#tokenSource = options.tokenSource;
     this.#retry = options.retry ?? DEFAULT_RETRY;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.#onProgress = options.onProgress;
     this.#signal = options.signal;
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.#signal;
   }
 
   get hasToken(): boolean {
@@ -58,7 +100,12 @@ export class HubClient {
 
   /** A `fetch` for `@huggingface/hub`: auth, retries, typed errors for `ctx`. */
   fetchFor(ctx: Omit<HubErrorContext, 'endpoint' | 'tokenGiven'>): typeof fetch {
-    const fullCtx: HubErrorContext = { ...ctx, endpoint: this.endpoint, tokenGiven: this.hasToken };
+    const fullCtx: HubErrorContext = {
+      ...ctx,
+      endpoint: this.endpoint,
+      tokenGiven: this.hasToken,
+      ...(this.#tokenSource !== undefined ? { tokenSource: this.#tokenSource } : {}),
+    };
     return async (input, init) => {
       const url = input instanceof Request ? input.url : String(input);
       const headers = new Headers(init?.headers);
@@ -66,10 +113,14 @@ export class HubClient {
       for (const [k, v] of Object.entries(this.authHeaders(url))) headers.set(k, v);
       for (let attempt = 0; ; attempt++) {
         let response: Response;
+        const timeout = AbortSignal.timeout(this.#requestTimeoutMs);
+        const signal = this.#signal ? AbortSignal.any([this.#signal, timeout]) : timeout;
         try {
-          response = await fetch(url, { ...init, headers, signal: this.#signal ?? null });
+          response = await fetch(url, { ...init, headers, signal });
         } catch (error) {
-          if (!isTransientNetworkError(error) || attempt + 1 >= this.#retry.attempts) throw this.#networkError(error, url);
+          if (this.#signal?.aborted) throw this.#signal.reason ?? error;
+          const timedOut = timeout.aborted;
+          if (!(timedOut || isTransientNetworkError(error)) || attempt + 1 >= this.#retry.attempts) throw this.#networkError(timedOut ? timeoutError(this.#requestTimeoutMs) : error, url);
           await this.#pause(attempt, undefined, `${(error as Error).message}`);
           continue;
         }

@@ -21,6 +21,8 @@ export interface HubErrorContext {
   revision?: string;
   path?: string;
   tokenGiven: boolean;
+  /** Where the token came from ("HF_TOKEN", "--token", "the token file …"), for messages; never the token. */
+  tokenSource?: string;
 }
 
 /** 429, 5xx: worth another try after a pause. */
@@ -29,6 +31,10 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 const TOKEN_HINT = 'Pass a token with --token, set HF_TOKEN, or run `hf auth login`.';
+
+function fromWhere(ctx: HubErrorContext): string {
+  return ctx.tokenSource ? ` from ${ctx.tokenSource}` : '';
+}
 
 /** A non-retryable error for a hub answer that is not 2xx/3xx, or undefined for a retryable one. */
 export function hubError(answer: HubAnswer, ctx: HubErrorContext): LlamaError | undefined {
@@ -39,9 +45,10 @@ export function hubError(answer: HubAnswer, ctx: HubErrorContext): LlamaError | 
   const details: Record<string, unknown> = { repo: ctx.repo, status: answer.status };
   if (code) details.hubErrorCode = code;
   if (ctx.path) details.path = ctx.path;
+  if (ctx.tokenSource) details.tokenSource = ctx.tokenSource;
 
   if (answer.status === 401 && /invalid credentials|invalid token|invalid user token/i.test(text)) {
-    return new AccessError('HUB_INVALID_TOKEN', 'The hub rejected the token: it is invalid or expired.', {
+    return new AccessError('HUB_INVALID_TOKEN', `The hub rejected the token${fromWhere(ctx)}: it is invalid or expired.`, {
       hint: `Create a new read token at ${ctx.endpoint}/settings/tokens and pass it with --token or HF_TOKEN.`,
       details,
     });
@@ -91,7 +98,7 @@ export function hubError(answer: HubAnswer, ctx: HubErrorContext): LlamaError | 
     });
   }
   if (answer.status === 401) {
-    return new AccessError('HUB_INVALID_TOKEN', 'The hub rejected the token (401).', {
+    return new AccessError('HUB_INVALID_TOKEN', `The hub rejected the token${fromWhere(ctx)} (401).`, {
       hint: `Create a new read token at ${ctx.endpoint}/settings/tokens and pass it with --token or HF_TOKEN.`,
       details,
     });

@@ -6,11 +6,10 @@
 import { readdir } from 'node:fs/promises';
 import { join, relative, resolve as resolvePath, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { HubClient } from '../hub/client.ts';
-import { resolveCacheDir, resolveEndpoint } from '../hub/config.ts';
+import { connectHub } from '../hub/client.ts';
+import { resolveCacheDir } from '../hub/config.ts';
 import { checkRepoId, isCommit } from '../hub/ids.ts';
 import { parseSnapshotDir } from '../hub/cache.ts';
-import { resolveToken } from '../hub/token.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { CacheLayout, LocalDirLayout } from '../transfer/layout.ts';
 import { hashFile } from './hash.ts';
@@ -103,8 +102,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
     }
   } else {
     against = 'hub';
-    const endpoint = resolveEndpoint(options.endpoint, env);
-    const client = new HubClient({ endpoint, token: await resolveToken(options.token, env), ...(options.signal ? { signal: options.signal } : {}) });
+    const client = connectHub({ endpoint: options.endpoint, token: options.token, env, ...(options.signal ? { signal: options.signal } : {}) });
     let pinned = snap?.commit;
     if (!pinned && dir) {
       const local = new LocalDirLayout(dir);

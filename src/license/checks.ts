@@ -4,7 +4,7 @@
  * stated. Waivers never hide a finding: a waived finding stays in the report with its reason and stops blocking.
  */
 import type { LlamaConfig } from '../config/schema.ts';
-import { AUP_CATEGORIES, getLicense, type LicenseEntry, type Via } from './catalog.ts';
+import { AUP_CATEGORIES, getLicense, licenseFromHfMetadata, type LicenseEntry, type Via } from './catalog.ts';
 import { walkLineage, type Lineage, type LineageNode } from './lineage.ts';
 import { lineageLicenses, noticeLines } from './notice.ts';
 import { hasEmittableText } from './texts.ts';
@@ -158,14 +158,18 @@ export function checkDerivative(config: CheckConfig, lineage: Lineage, options: 
     }
   }
   if (lineage.derivative) {
-    const inLineage = new Set(licenses.map((l) => l.entry.id));
+    // What the derivative's own texts may be: a license of the lineage, or the one its card names (a pulled base
+    // snapshot has no lineage above it, only its card). An exact copy of one of those is never a finding.
+    const card = lineage.derivative.card;
+    const declared = card ? licenseFromHfMetadata(card.license, card.licenseName) : undefined;
+    const expected = [...licenses.map((l) => l.entry), ...(declared && !licenses.some((l) => l.entry.id === declared.id) ? [declared] : [])];
     for (const text of lineage.derivative.texts) {
       const id = text.identification;
-      const good = id.license !== null && inLineage.has(id.license) && (id.match === 'exact' || id.match === 'variant' || id.match === 'marker');
-      if (good) continue;
-      const entry = id.license ? getLicense(id.license) : undefined;
-      const status = id.license === null ? 'unrecognised' : !inLineage.has(id.license) ? 'other-license' : 'tampered';
-      drafts.push(textFinding(entry, lineage.derivative.dir, text.file, status, id));
+      const verbatim = id.match === 'exact' || id.match === 'variant' || id.match === 'marker';
+      if (verbatim && (expected.length === 0 || expected.some((e) => e.id === id.license))) continue;
+      const status = id.license === null ? 'unrecognised' : !verbatim ? 'tampered' : 'other-license';
+      const entry = status === 'other-license' ? expected[0] : id.license ? getLicense(id.license) : undefined;
+      drafts.push(textFinding(entry, lineage.derivative.dir, text.file, status, id, status === 'other-license' ? expected : undefined));
     }
   }
 
@@ -310,12 +314,17 @@ function shippedFiles(shipped: NonNullable<Lineage['derivative']>, licenses: Rea
   return drafts;
 }
 
-function textFinding(entry: LicenseEntry | undefined, subject: string, file: string, status: LineageNode['texts'][number]['status'], id: LineageNode['texts'][number]['identification']): Draft {
+/**
+ * `entry`: the license the file should be. `allowed`: for a derivative's own file, every license it may be (the
+ * lineage's and its card's), named in the message.
+ */
+function textFinding(entry: LicenseEntry | undefined, subject: string, file: string, status: LineageNode['texts'][number]['status'], id: LineageNode['texts'][number]['identification'], allowed?: readonly LicenseEntry[]): Draft {
   const diff = id.difference ? ` First difference at word ${id.difference.index + 1}: expected “${id.difference.expected}”, found “${id.difference.actual}”.` : '';
+  const expectedNames = allowed && allowed.length > 0 ? allowed.map((e) => e.name).join(' or the ') : entry?.name ?? 'license the lineage names';
   const what = status === 'tampered'
     ? `${file} is not the ${id.licenseName} text: it is ${(id.similarity * 100).toFixed(1)}% similar but its words differ.${diff}`
     : status === 'other-license'
-      ? `${file} is the ${id.licenseName}, not the ${entry?.name ?? 'license the lineage names'}.`
+      ? `${file} is the ${id.licenseName}, not the ${expectedNames}.`
       : `${file} matches no catalog license text (best similarity ${(id.similarity * 100).toFixed(1)}%).`;
   return {
     id: 'license-text', severity: 'blocking', license: entry?.id ?? id.license, section: null, subject, file,

@@ -2,12 +2,11 @@
  * Hub access for the license commands (and `llama package`): the ModelCardSource built from the hub flags, on
  * HubClient (auth only for the hub's own origin, retries, typed errors), or none when offline.
  */
-import { HubClient } from '../hub/client.ts';
-import { offlineFromEnv, resolveCacheDir, resolveEndpoint } from '../hub/config.ts';
-import { resolveToken } from '../hub/token.ts';
-import { hubCardSource, type ModelCardSource } from './lineage.ts';
+import { connectHub } from '../hub/client.ts';
+import { offlineFromEnv, resolveCacheDir } from '../hub/config.ts';
+import { hubCardSource } from './hub-cards.ts';
+import type { ModelCardSource } from './lineage.ts';
 import type { ProgressSink } from '../progress/events.ts';
-import { registerSecret } from '../redact.ts';
 
 export interface HubAccess {
   offline: boolean;
@@ -22,15 +21,23 @@ export interface HubFlagValues {
   'cache-dir'?: string | undefined;
 }
 
-export async function hubAccess(flags: HubFlagValues, onProgress: ProgressSink, env: NodeJS.ProcessEnv = process.env): Promise<HubAccess> {
+export async function hubAccess(
+  flags: HubFlagValues,
+  onProgress: ProgressSink,
+  options: { env?: Record<string, string | undefined>; signal?: AbortSignal } = {},
+): Promise<HubAccess> {
+  const env = options.env ?? process.env;
   const offline = flags.offline || offlineFromEnv(env);
   const cacheDir = resolveCacheDir(flags['cache-dir'], env);
   if (offline) return { offline, cacheDir };
-  const endpoint = resolveEndpoint(flags.endpoint, env);
-  const token = await resolveToken(flags.token, env);
-  registerSecret(token);
-  const client = new HubClient({ endpoint, token, onProgress });
-  return { offline, cacheDir, hub: hubCardSource({ hubUrl: endpoint, fetchForRepo: (repo) => client.fetchFor({ repo }) }) };
+  const client = connectHub({
+    endpoint: flags.endpoint,
+    token: flags.token,
+    env,
+    onProgress,
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+  });
+  return { offline, cacheDir, hub: hubCardSource(client) };
 }
 
 /** The hub flag values out of a command's parsed flags (typed loosely by LlamaCommand.parseInput). */

@@ -7,7 +7,7 @@
  *   const { offline, hub, cacheDir } = await hubAccess({ offline, endpoint, token }, onProgress);  // HubClient-backed
  *   const lineage = await resolveLineage({ baseModels: config.derivative?.baseModels ?? [],
  *     trainedOnOutputsOf: config.derivative?.trainedOnOutputsOf, baseDir, derivativeDir, offline,
- *     hub, cacheDir });           // or hub: hubCardSource({ hubUrl, accessToken }) directly
+ *     hub, cacheDir });           // or hub: hubCardSource(connectHub({ endpoint, token })) directly
  *   const report = checkDerivative(config, lineage, { docs: await readDocs(config.docs, baseDir) });
  *   report.blocking            // true → exit 3 (ComplianceError('LICENSE_BLOCKING', …) or set the exit code)
  *   renderReport(report, 'text' | 'json' | 'sarif')
@@ -34,12 +34,11 @@ export { fingerprint, normalizeText, normalizedWords, sha256Hex, similarity } fr
 export { identifyFile, identifyText, MAX_TEXT_BYTES, SIMILARITY_FLOOR, type Identification } from './identify.ts';
 export { assertEmittable, hasEmittableText, readLicenseTexts, templatesRoot, type VerbatimText } from './texts.ts';
 export { cardMetadataFromObject, parseModelCard, type CardMetadata } from './card.ts';
+export { hubCardSource } from './hub-cards.ts';
 export {
-  hubCardSource,
   nodeLicense,
   resolveLineage,
   walkLineage,
-  type HubCardSourceOptions,
   type Lineage,
   type LineageNode,
   type ModelCardSource,

@@ -5,20 +5,18 @@
  *
  * Entries are local checkpoint directories (absolute or relative to `baseDir`) or hub repo ids. Offline, a repo id is
  * looked up in the Hugging Face cache layout (models--org--name/snapshots/<commit>/, the same one `llama pull`
- * writes); online, through a ModelCardSource (hubCardSource below wraps @huggingface/hub). Nothing here decides
+ * writes); online, through a ModelCardSource (hubCardSource in hub-cards.ts wraps @huggingface/hub). Nothing here decides
  * compliance: checks.ts reads the tree.
  */
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { downloadFile, modelInfo } from '@huggingface/hub';
 import { isLlamaError, UsageError } from '../errors.ts';
 import { cachedSnapshot } from '../hub/cache.ts';
 import { isRepoId } from '../hub/ids.ts';
 import type { ProgressSink } from '../progress/events.ts';
-import { registerSecret } from '../redact.ts';
 import { getLicense, licenseFromHfMetadata, type LicenseEntry, type Via } from './catalog.ts';
-import { cardMetadataFromObject, cardSaysMultimodal, configSaysMultimodal, parseModelCard, type CardMetadata } from './card.ts';
+import { cardSaysMultimodal, configSaysMultimodal, parseModelCard, type CardMetadata } from './card.ts';
 import { identifyText, type Identification } from './identify.ts';
 
 /** A LICENSE / USE_POLICY file found in a checkpoint and what it was identified as. */
@@ -307,62 +305,6 @@ async function describeRemote(node: LineageNode, repo: string, hub: ModelCardSou
   if (node.license === null && node.problems.length === 0) node.problems.push('the hub card has no license metadata and no LICENSE file matching a catalog text');
   node.multimodal = remote.multimodal ?? cardSaysMultimodal(remote.card) ?? null;
   (node as LineageNode & { card?: CardMetadata }).card = remote.card;
-}
-
-export interface HubCardSourceOptions {
-  /** Hub endpoint (https://huggingface.co or a mirror). */
-  hubUrl: string;
-  accessToken?: string;
-  /** A fetch for every request; default: global fetch. */
-  fetch?: typeof fetch;
-  /**
-   * A fetch per repo, taking precedence over `fetch`: `(repo) => hubClient.fetchFor({ repo })` gives auth for the hub's
-   * own origin only, retries with backoff and typed hub errors (src/hub/client.ts). The token then stays in the client.
-   */
-  fetchForRepo?: (repo: string) => typeof fetch;
-}
-
-/** A ModelCardSource on @huggingface/hub: modelInfo's cardData, README.md front matter as a fallback. */
-export function hubCardSource(options: HubCardSourceOptions): ModelCardSource {
-  registerSecret(options.accessToken);
-  const common = (repo: string) => {
-    const fetchFn = options.fetchForRepo ? options.fetchForRepo(repo) : options.fetch;
-    return {
-      hubUrl: options.hubUrl,
-      ...(options.accessToken !== undefined ? { accessToken: options.accessToken } : {}),
-      ...(fetchFn !== undefined ? { fetch: fetchFn } : {}),
-    };
-  };
-  const fetchText = async (repo: string, path: string): Promise<string | undefined> => {
-    const blob = await downloadFile({ ...common(repo), repo: { type: 'model', name: repo }, path });
-    return blob === null ? undefined : await blob.text();
-  };
-  return {
-    fetchText,
-    async fetchCard(repo) {
-      let info: { cardData?: unknown; config?: unknown; task?: unknown };
-      try {
-        info = (await modelInfo({ ...common(repo), name: repo, additionalFields: ['cardData', 'config'] })) as typeof info;
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
-      let card = info.cardData !== undefined && info.cardData !== null ? cardMetadataFromObject(info.cardData) : undefined;
-      if (card === undefined || (card.license === undefined && card.baseModels.length === 0)) {
-        const readme = await fetchText(repo, 'README.md').catch(() => undefined);
-        card = (readme !== undefined ? parseModelCard(readme) : undefined) ?? card ?? { baseModels: [], tags: [] };
-      }
-      if (card.pipelineTag === undefined && typeof info.task === 'string') card.pipelineTag = info.task;
-      const multimodal = configSaysMultimodal(info.config) ?? cardSaysMultimodal(card);
-      return { card, ...(multimodal !== undefined ? { multimodal } : {}) };
-    },
-  };
-}
-
-function isNotFound(error: unknown): boolean {
-  if (isLlamaError(error)) return error.code === 'HUB_REPO_NOT_FOUND';
-  const status = (error as { statusCode?: unknown }).statusCode;
-  return status === 404;
 }
 
 /** Every node of the tree, depth first, in lineage order (bases in config order, then their bases). */

@@ -98,7 +98,7 @@ export async function engineLicensing(context: LicensingContext): Promise<Licens
     token: context.token,
     // pull.cacheDir is relative to the configuration file, like every path in it.
     'cache-dir': context.cacheDir ?? (config.pull?.cacheDir !== undefined ? resolve(loaded.baseDir, config.pull.cacheDir) : undefined),
-  }, context.onProgress, env);
+  }, context.onProgress, { env, ...(context.signal !== undefined ? { signal: context.signal } : {}) });
   const { lineage, report } = await runLicenseCheck({
     config,
     baseDir: loaded.baseDir,

@@ -6,10 +6,9 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { IntegrityError, NetworkError, UsageError } from '../errors.ts';
-import { HubClient, type RemoteFile } from '../hub/client.ts';
-import { offlineFromEnv, resolveCacheDir, resolveEndpoint } from '../hub/config.ts';
+import { connectHub, type RemoteFile } from '../hub/client.ts';
+import { offlineFromEnv, resolveCacheDir } from '../hub/config.ts';
 import { checkRepoId, isCommit } from '../hub/ids.ts';
-import { resolveToken } from '../hub/token.ts';
 import { hashFile } from '../integrity/hash.ts';
 import {
   DEFAULT_LOCKFILE, emptyLockfile, readLockfile, serializeLockfile, writeLockfile,
@@ -115,11 +114,10 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   }
   if (offline) return pullOffline(repo, options, layout, locked, lockPath);
 
-  const endpoint = resolveEndpoint(options.endpoint, env);
-  const token = await resolveToken(options.token, env);
-  const client = new HubClient({
-    endpoint,
-    token,
+  const client = connectHub({
+    endpoint: options.endpoint,
+    token: options.token,
+    env,
     ...(options.retry ? { retry: options.retry } : {}),
     ...(onProgress ? { onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -179,7 +177,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     const t: TransferTarget = {
       repoPath: f.path,
       size: f.size,
-      url: `${endpoint}/${repo}/resolve/${commit}/${encodePath(f.path)}`,
+      url: `${client.endpoint}/${repo}/resolve/${commit}/${encodePath(f.path)}`,
       partialPath: layout.partialPath(placed(f)),
     };
     if (f.lfsSha256 !== undefined) t.expectedSha256 = f.lfsSha256;
@@ -191,8 +189,8 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   if (needed > 0) checkSpace(root, needed, await freeBytes(root));
 
   const engine = new TransferEngine({
-    endpoint,
-    ...(token ? { authHeaders: client.authHeaders(endpoint) } : {}),
+    endpoint: client.endpoint,
+    ...(client.hasToken ? { authHeaders: client.authHeaders(client.endpoint) } : {}),
     concurrency,
     ...(options.pieceSize ? { pieceSize: options.pieceSize } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
@@ -200,7 +198,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     ...(onProgress ? { onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     repo,
-    tokenGiven: token !== undefined,
+    tokenGiven: client.hasToken,
   });
 
   const results = new Map<string, PulledFile>();

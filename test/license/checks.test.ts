@@ -11,6 +11,7 @@ import { configSchema, type LlamaConfig } from '../../src/config/schema.ts';
 import { resolveLineage } from '../../src/license/lineage.ts';
 import { checkDerivative, nameHasPrefix, previousMonth, type LicenseReport } from '../../src/license/checks.ts';
 import { renderNotice } from '../../src/license/notice.ts';
+import { CATALOG } from '../../src/license/catalog.ts';
 import { makeCached, makeCheckpoint, template, tempDir, type CheckpointSpec } from './helpers.ts';
 
 /** The base checkpoints every scenario can name (directory name → checkpoint). */
@@ -333,4 +334,34 @@ test('--require-files: the shipped directory needs a copy of each agreement and 
   assert.deepEqual(wrongSymbol.required, ['notice-file:llama3'], '"(c)" is not the Llama 3 sentence');
   const wrapped = await check({ 'LICENSE': l3, 'LICENSE.txt': l31, NOTICE: `${sentence3.replace(' Copyright', '\nCopyright')}\n${sentence31}\n` });
   assert.deepEqual(wrapped.required, [], 'line wrapping is not a different sentence');
+});
+
+test('a pulled base snapshot (card with a license, no base_model): its own exact LICENSE is never a license-text finding (issue 17 §14)', async (t) => {
+  const dir = await tempDir(t);
+  const withTemplates = CATALOG.filter((entry) => entry.texts.some((text) => text.role === 'license' && text.template !== null));
+  assert.ok(withTemplates.length >= 8);
+  for (const entry of withTemplates) {
+    const hfId = entry.hfIds[0];
+    const card = hfId !== undefined ? { license: hfId } : { license: 'other', license_name: entry.hfLicenseNames[0] };
+    const snapshot = await makeCheckpoint(join(dir, entry.id), { card, licenseFrom: entry.id });
+    const lineage = await resolveLineage({ baseModels: [], baseDir: dir, derivativeDir: snapshot, offline: true });
+    const report = checkDerivative(configSchema.parse({}), lineage);
+    const texts = report.findings.filter((f) => f.id === 'license-text');
+    assert.deepEqual(texts.map((f) => f.message), [], `${entry.id}: an exact copy of the license its card names`);
+    for (const f of report.findings) assert.doesNotMatch(f.message, /is the (.+), not the \1\b/, `${entry.id}: ${f.message}`);
+  }
+});
+
+test('a derivative directory\'s exact LICENSE of a license outside the lineage names the lineage\'s licenses, not itself', async (t) => {
+  const dir = await fixture(t);
+  await makeCheckpoint(join(dir, 'out'), { card: { license: 'llama3.1' }, licenseFrom: 'llama3.2' });
+  const lineage = await resolveLineage({ baseModels: ['./l31'], baseDir: dir, derivativeDir: 'out', offline: true });
+  const report = checkDerivative(configSchema.parse(cfg({ baseModels: ['./l31'] })), lineage);
+  const texts = report.findings.filter((f) => f.id === 'license-text' && f.subject === join(dir, 'out'));
+  assert.ok(texts.length >= 1);
+  for (const f of texts) {
+    assert.match(f.message, /Llama 3\.2 Community License Agreement/);
+    assert.match(f.message, /Llama 3\.1 Community License Agreement/);
+    assert.equal(f.license, 'llama3.1', 'the finding is about the license the file should be');
+  }
 });

@@ -129,3 +129,14 @@ test('license check --require-files: needs DIR (exit 2); a shipped directory wit
   const complete = await runCli(['license', 'check', 'release', '--require-files'], { cwd: dir, env: ENV });
   assert.equal(complete.code, 0, complete.stdout);
 });
+
+test('license check on a pulled base snapshot (card with a license, no base_model): its exact LICENSE is no finding (issue 17 §14)', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'package.json'), '{"name":"p"}');
+  await makeCheckpoint(join(dir, 'snapshot'), { card: { license: 'llama2' }, licenseFrom: 'llama2' });
+  const r = await runCli(['license', 'check', 'snapshot', '--json'], { cwd: dir, env: ENV });
+  const json = JSON.parse(r.stdout) as { error?: { details: { report: { findings: Array<{ id: string; message: string }> } } }; findings?: Array<{ id: string; message: string }> };
+  const findings = json.findings ?? json.error?.details.report.findings ?? [];
+  assert.deepEqual(findings.filter((f) => f.id === 'license-text').map((f) => f.message), []);
+  assert.doesNotMatch(r.stdout, /Llama 2 Community License Agreement, not the Llama 2/);
+});

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHubServer } from '../support/hub-server/index.ts';
 import { configSchema } from '../../src/config/schema.ts';
-import { hubCardSource, resolveLineage } from '../../src/license/lineage.ts';
+import { hubCardSource } from '../../src/license/hub-cards.ts';
+import { resolveLineage } from '../../src/license/lineage.ts';
 import { checkDerivative } from '../../src/license/checks.ts';
 import { renderNotice } from '../../src/license/notice.ts';
 import { renderJson, renderText } from '../../src/license/report.ts';
@@ -52,7 +53,7 @@ test('online lineage against the local hub', async (t) => {
     baseModels: config.derivative!.baseModels,
     trainedOnOutputsOf: config.derivative!.trainedOnOutputsOf,
     baseDir: process.cwd(),
-    hub: hubCardSource({ hubUrl: hub.url, accessToken: TOKEN }),
+    hub: hubCardSource(new HubClient({ endpoint: hub.url, token: TOKEN })),
     onProgress: (e) => { if (e.type === 'message') progress.push(e.text); },
   });
   const [vision, qwen, teacher, nolicense, missing] = lineage.roots;
@@ -88,7 +89,7 @@ test('without a token the private repo is undetermined, not an exception', async
   const hub = await startHubServer();
   t.after(() => hub.close());
   await hub.addRepo({ id: 'acme/private-teacher', private: true, files: { 'README.md': '---\nlicense: llama2\n---\n' } });
-  const lineage = await resolveLineage({ baseModels: ['acme/private-teacher'], baseDir: process.cwd(), hub: hubCardSource({ hubUrl: hub.url }) });
+  const lineage = await resolveLineage({ baseModels: ['acme/private-teacher'], baseDir: process.cwd(), hub: hubCardSource(new HubClient({ endpoint: hub.url })) });
   assert.equal(lineage.roots[0]!.license, null);
   assert.ok(lineage.roots[0]!.problems.length > 0);
 });
@@ -97,7 +98,7 @@ test('offline: the hub is never asked', async (t) => {
   const hub = await startHubServer();
   t.after(() => hub.close());
   await hub.addRepo({ id: 'meta-llama/Llama-3.1-8B', files: { 'README.md': '---\nlicense: llama3.1\n---\n' } });
-  const lineage = await resolveLineage({ baseModels: ['meta-llama/Llama-3.1-8B'], baseDir: process.cwd(), offline: true, hub: hubCardSource({ hubUrl: hub.url }) });
+  const lineage = await resolveLineage({ baseModels: ['meta-llama/Llama-3.1-8B'], baseDir: process.cwd(), offline: true, hub: hubCardSource(new HubClient({ endpoint: hub.url })) });
   assert.equal(lineage.roots[0]!.license, null);
   assert.match(lineage.roots[0]!.problems[0]!, /offline/);
   assert.equal(hub.log.length, 0);
@@ -109,7 +110,7 @@ test('through HubClient (fetchForRepo): a 503 is retried; a hub that stays down 
   await hub.addRepo({ id: 'meta-llama/Llama-3.1-8B', gated: 'manual', files: { 'README.md': '---\nlicense: llama3.1\n---\n' } });
   const retry = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5 };
   const client = new HubClient({ endpoint: hub.url, token: TOKEN, retry });
-  const source = hubCardSource({ hubUrl: hub.url, fetchForRepo: (repo) => client.fetchFor({ repo }) });
+  const source = hubCardSource(client);
   const fault = hub.injectFault({ kind: 'status', status: 503, times: 1 });
   const lineage = await resolveLineage({ baseModels: ['meta-llama/Llama-3.1-8B'], baseDir: process.cwd(), hub: source });
   assert.equal(lineage.roots[0]!.license, 'llama3.1');
