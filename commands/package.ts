@@ -49,7 +49,7 @@ export default class Package extends LlamaCommand {
     const { argv, flags } = await this.parseInput(Package);
     const result = await packageDerivative({
       inputs: argv as string[],
-      config: await this.loadConfig(),
+      ...(flags.config !== undefined ? { configFile: flags.config } : {}),
       ...(flags.out !== undefined ? { out: flags.out } : {}),
       ...(flags.name !== undefined ? { name: flags.name } : {}),
       ...(flags.version !== undefined ? { version: flags.version } : {}),
