@@ -97,7 +97,7 @@ export function toolVersion(): string {
 }
 
 /** Findings that stop packaging: blocking and not waived. */
-export function blockingFindings(findings: readonly PackageFinding[]): PackageFinding[] {
+function blockingFindings(findings: readonly PackageFinding[]): PackageFinding[] {
   return findings.filter((f) => f.severity === 'blocking' && !f.waived);
 }
 
