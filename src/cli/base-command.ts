@@ -76,7 +76,7 @@ export abstract class LlamaCommand extends Command {
   protected get progress(): ProgressSink {
     if (!this.renderer) {
       const isTTY = Boolean(process.stderr.isTTY);
-      const mode = chooseProgressMode({ requested: this.progressMode, json: this.jsonEnabled(), isTTY });
+      const mode = chooseProgressMode({ requested: this.progressMode, json: this.jsonEnabled(), isTTY, env: process.env });
       this.renderer = createRenderer({ mode, stream: process.stderr, color: colorEnabled(process.env, isTTY) });
     }
     return this.renderer.sink;
