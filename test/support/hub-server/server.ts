@@ -218,6 +218,8 @@ export class HubServerImpl {
   private idleWaiters: (() => void)[] = [];
   private seq = 0;
   private readonly uploads: UploadArea;
+  /** LFS objects uploaded to each repo (committed or not): the batch skips only these. */
+  private readonly repoObjects = new Map<string, Set<string>>();
   /** Repos whose content is disabled (locked): every write answers 403. */
   private readonly disabled = new Set<string>();
 
@@ -250,6 +252,21 @@ export class HubServerImpl {
     this.mustRepo(repoId);
     if (disabled) this.disabled.add(repoId);
     else this.disabled.delete(repoId);
+  }
+
+  private objectStored = (repo: string, oid: string): void => {
+    const set = this.repoObjects.get(repo) ?? new Set<string>();
+    set.add(oid);
+    this.repoObjects.set(repo, set);
+  };
+
+  /** Whether `repo` holds the object: uploaded to it, or in one of its commits. */
+  private repoHasObject(repoId: string, oid: string): boolean {
+    if (this.repoObjects.get(repoId)?.has(oid)) return true;
+    const repo = this.repos.get(repoId);
+    if (!repo) return false;
+    for (const commit of repo.commits.values()) for (const f of commit.files.values()) if (f.blob.sha256 === oid) return true;
+    return false;
   }
 
   /** Whether an object with this sha256 was uploaded (or added) — committed or not. */
@@ -1014,7 +1031,9 @@ export class HubServerImpl {
       this.sendError(ctx, 400, 'Only upload with sha_256 is supported');
       return;
     }
-    const objects = (request.objects ?? []).map((o) => this.uploads.batchObject(this.store, this.cdnUrl, this.url, String(o.oid), Number(o.size)));
+    const repoId = ctx.entry.repo ?? '';
+    const objects = (request.objects ?? []).map((o) =>
+      this.uploads.batchObject(this.store, this.cdnUrl, this.url, repoId, String(o.oid), Number(o.size), (oid) => this.repoHasObject(repoId, oid)));
     // Xet is never offered: the reply's transfer is basic, so the client falls back (§1 "Xet: is it required?").
     this.send(ctx, 200, JSON.stringify({ transfer: 'basic', objects }), { 'Content-Type': 'application/vnd.git-lfs+json' });
   }
@@ -1022,7 +1041,7 @@ export class HubServerImpl {
   private async completeMultipart(ctx: Ctx): Promise<void> {
     const body = await this.body(ctx);
     if (body === undefined) return;
-    await this.answer(ctx, await this.uploads.complete(ctx.url, body, this.store));
+    await this.answer(ctx, await this.uploads.complete(ctx.url, body, this.store, this.objectStored));
   }
 
   private async commitRoute(ctx: Ctx, rev: string): Promise<void> {
@@ -1031,7 +1050,7 @@ export class HubServerImpl {
     const pullRequest = isTrue(ctx.url.searchParams.get('create_pr'));
     const repo = this.writableRepo(ctx, pullRequest);
     if (!repo) return;
-    const parsed = parseCommit(body, this.store);
+    const parsed = parseCommit(body, this.store, (oid) => this.repoHasObject(repo.id, oid));
     if ('status' in parsed) {
       await this.answer(ctx, parsed);
       return;
@@ -1174,7 +1193,7 @@ export class HubServerImpl {
     if (ctx.req.method === 'PUT' && segs[0] === 'lfs-upload' && segs.length === 2) {
       entry.route = 'lfs-upload';
       const drop = this.takeFault(ctx, 'drop-upload');
-      const answer = await this.uploads.put(ctx.req, ctx.url, this.store, drop?.kind === 'drop-upload' ? drop.afterBytes : undefined);
+      const answer = await this.uploads.put(ctx.req, ctx.url, this.store, drop?.kind === 'drop-upload' ? drop.afterBytes : undefined, this.objectStored);
       await this.answer(ctx, answer);
       return;
     }

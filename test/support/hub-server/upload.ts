@@ -34,6 +34,7 @@ interface MultipartSession {
   oid: string;
   size: number;
   chunkSize: number;
+  repo: string;
   parts: Map<number, { path: string; etag: string; size: number }>;
 }
 
@@ -76,28 +77,29 @@ export class UploadArea {
   }
 
   /** The LFS batch answer for one object: nothing to do when stored, else a basic PUT or a multipart plan. */
-  batchObject(store: BlobStore, cdnUrl: string, hubUrl: string, oid: string, size: number): Record<string, unknown> {
+  batchObject(store: BlobStore, cdnUrl: string, hubUrl: string, repo: string, oid: string, size: number, repoHas: (oid: string) => boolean): Record<string, unknown> {
     if (!/^[0-9a-f]{64}$/.test(oid) || !Number.isSafeInteger(size) || size < 0) {
       return { oid, size, error: { code: 422, message: 'Invalid oid or size' } };
     }
     const max = this.options.maxFileSize ?? 500e9;
     if (size > max) return { oid, size, error: { code: 422, message: `File of ${size} bytes exceeds the maximum file size (${max} bytes)` } };
+    // LFS storage is per repository: an object counts as present only once this repo has it (uploaded or committed).
     const known = store.bySha256.get(oid);
-    if (known && known.size === size) return { oid, size, authenticated: true };
+    if (known && known.size === size && repoHas(oid)) return { oid, size, authenticated: true };
     const chunkSize = this.options.multipartChunkSize ?? 64 << 20;
     if (size > chunkSize) {
       const uploadId = `${oid.slice(0, 8)}-${++this.seq}-${randomBytes(4).toString('hex')}`;
-      this.sessions.set(uploadId, { oid, size, chunkSize, parts: new Map() });
+      this.sessions.set(uploadId, { oid, size, chunkSize, repo, parts: new Map() });
       const header: Record<string, string> = { chunk_size: String(chunkSize) };
       const count = Math.ceil(size / chunkSize);
       for (let n = 1; n <= count; n++) {
-        const q = new URLSearchParams({ uploadId, partNumber: String(n), sig: this.sign('part', uploadId, String(n)) });
+        const q = new URLSearchParams({ repo, uploadId, partNumber: String(n), sig: this.sign('part', uploadId, String(n)) });
         header[String(n).padStart(5, '0')] = `${cdnUrl}/lfs-upload/${oid}?${q.toString()}`;
       }
       const href = `${hubUrl}/api/complete_multipart?${new URLSearchParams({ uploadId, sig: this.sign('complete', uploadId) }).toString()}`;
       return { oid, size, authenticated: true, actions: { upload: { href, header } } };
     }
-    const q = new URLSearchParams({ size: String(size), sig: this.sign('basic', oid, String(size)) });
+    const q = new URLSearchParams({ repo, size: String(size), sig: this.sign('basic', repo, oid, String(size)) });
     return { oid, size, authenticated: true, actions: { upload: { href: `${cdnUrl}/lfs-upload/${oid}?${q.toString()}` } } };
   }
 
@@ -105,7 +107,7 @@ export class UploadArea {
    * A presigned PUT on the CDN origin: a whole object (basic) or one part (multipart). `dropAfter`: stop reading
    * after that many bytes and drop the connection (a fault, as a proxy dying mid-upload).
    */
-  async put(req: IncomingMessage, url: URL, store: BlobStore, dropAfter: number | undefined): Promise<UploadAnswer> {
+  async put(req: IncomingMessage, url: URL, store: BlobStore, dropAfter: number | undefined, stored: (repo: string, oid: string) => void): Promise<UploadAnswer> {
     const oid = url.pathname.split('/')[2] ?? '';
     const q = url.searchParams;
     const uploadId = q.get('uploadId');
@@ -125,7 +127,8 @@ export class UploadArea {
       return { status: 200, text: '', headers: { ETag: etag } };
     }
     const size = Number(q.get('size'));
-    if (q.get('sig') !== this.sign('basic', oid, String(size))) return s3Error(403, 'AccessDenied', 'Access denied');
+    const repo = q.get('repo') ?? '';
+    if (q.get('sig') !== this.sign('basic', repo, oid, String(size))) return s3Error(403, 'AccessDenied', 'Access denied');
     const path = join(this.dir, `${oid}.${++this.seq}`);
     const received = await receive(req, path, dropAfter);
     if (received.size !== size || received.sha256 !== oid) {
@@ -133,11 +136,12 @@ export class UploadArea {
       return s3Error(400, 'BadDigest', `Object has ${received.size} bytes with sha256 ${received.sha256}; expected ${size} bytes with sha256 ${oid}`);
     }
     await store.add({ path, sha256: oid, gitOid: received.gitOid });
+    stored(repo, oid);
     return { status: 200, text: '', headers: { ETag: `"${received.md5}"` } };
   }
 
   /** Multipart completion: every part present with its ETag; the parts joined hash to the oid. */
-  async complete(url: URL, body: string, store: BlobStore): Promise<UploadAnswer> {
+  async complete(url: URL, body: string, store: BlobStore, stored: (repo: string, oid: string) => void): Promise<UploadAnswer> {
     const uploadId = url.searchParams.get('uploadId') ?? '';
     const session = this.sessions.get(uploadId);
     if (!session || url.searchParams.get('sig') !== this.sign('complete', uploadId)) return { status: 404, json: { error: 'Upload not found' } };
@@ -178,6 +182,7 @@ export class UploadArea {
       return { status: 400, json: { error: `Joined parts have ${size} bytes with sha256 ${sha256}; expected ${session.size} bytes with sha256 ${session.oid}` } };
     }
     await store.add({ path, sha256, gitOid: sha1.digest('hex') });
+    stored(session.repo, sha256);
     return { status: 200, json: {} };
   }
 }
@@ -247,7 +252,7 @@ export interface CommitRequest {
 }
 
 /** Parse the NDJSON commit body; LFS entries must name an object the store has with that size. */
-export function parseCommit(body: string, store: BlobStore): CommitRequest | UploadAnswer {
+export function parseCommit(body: string, store: BlobStore, repoHas: (oid: string) => boolean): CommitRequest | UploadAnswer {
   const out: CommitRequest = { summary: '', description: '', parentCommit: undefined, files: {}, deletes: [] };
   let sawHeader = false;
   for (const line of body.split('\n')) {
@@ -278,7 +283,7 @@ export function parseCommit(body: string, store: BlobStore): CommitRequest | Upl
       }
       case 'lfsFile': {
         const blob = typeof value.oid === 'string' ? store.bySha256.get(value.oid) : undefined;
-        if (!blob || blob.size !== value.size || value.algo !== 'sha256') {
+        if (!blob || blob.size !== value.size || value.algo !== 'sha256' || !repoHas(blob.sha256)) {
           return { status: 422, json: { error: `Your push was rejected because an LFS pointer pointed to a file that does not exist (${path})` } };
         }
         out.files[path] = inputForBlob(blob, true);
