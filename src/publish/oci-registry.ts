@@ -97,6 +97,13 @@ export class RegistryClient {
         continue;
       }
       if (options.accept?.includes(response.status)) return response;
+      if (response.status === 401 && parseChallenge(response.headers.get('www-authenticate'))?.params.error === 'insufficient_scope' && reauthenticated) {
+        await response.body?.cancel();
+        throw new AccessError('OCI_DENIED', `${this.registry} denied ${method} ${new URL(url).pathname}: the credentials from ${this.#credentials?.source ?? '(none)'} do not grant ${options.scopes.join(' ')}.`, {
+          hint: 'The account needs push (and pull) rights on this repository.',
+          details: { registry: this.registry, scopes: options.scopes },
+        });
+      }
       if (response.status === 401 && !reauthenticated) {
         await response.body?.cancel();
         await this.#answerChallenge(parseChallenge(response.headers.get('www-authenticate')), options.scopes);
