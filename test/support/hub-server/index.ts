@@ -126,7 +126,8 @@
  *   token), else 403 "Forbidden: pass create_pr=1"; anonymous 401; `setDisabled(repo, true)` → 403 "Access to this
  *   resource is disabled.".
  * - Faults: `{kind:'hold', ms}` carries the request out, then holds its answer (a commit that completes while the
- *   client times out); `{kind:'drop-upload', afterBytes}` drops a presigned PUT's connection mid-body; status faults
+ *   client times out); on a presigned PUT it reads and drops the body, stores nothing and answers nothing for `ms` (then 503): an
+ *   upload stuck on the wire; `{kind:'drop-upload', afterBytes}` drops a presigned PUT's connection mid-body; status faults
  *   work on every upload route (`routes: ['lfs-complete']` …).
  * - `hasObject(sha256)`, `repoIds()`, `tags(repo)`; uploaded repos are served to downloads like any other.
  *

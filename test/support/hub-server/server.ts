@@ -916,17 +916,21 @@ export class HubServerImpl {
     return undefined;
   }
 
-  private async answer(ctx: Ctx, answer: UploadAnswer): Promise<void> {
-    const hold = answer.status < 300 ? this.takeFault(ctx, 'hold') : undefined;
+  private holdOn(ctx: Ctx, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = Number.isFinite(ms) ? setTimeout(resolve, ms) : undefined;
+      ctx.res.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private async answer(ctx: Ctx, answer: UploadAnswer, mayHold = true): Promise<void> {
+    const hold = mayHold && answer.status < 300 ? this.takeFault(ctx, 'hold') : undefined;
     if (hold?.kind === 'hold') {
       // Carried out; the answer waits (a commit that completes server-side while the client times out).
-      await new Promise<void>((resolve) => {
-        const timer = Number.isFinite(hold.ms) ? setTimeout(resolve, hold.ms) : undefined;
-        ctx.res.once('close', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await this.holdOn(ctx, hold.ms);
       if (ctx.res.destroyed || ctx.res.writableEnded) return;
     }
     if (answer.status >= 400) {
@@ -1192,9 +1196,18 @@ export class HubServerImpl {
     if (this.statusFault(ctx)) return;
     if (ctx.req.method === 'PUT' && segs[0] === 'lfs-upload' && segs.length === 2) {
       entry.route = 'lfs-upload';
+      // A held PUT swallows its body and stores nothing: an upload stuck on the wire (kill -9 tests). The body is
+      // read so that a client that goes away is noticed (a paused socket would not see the close).
+      const hold = this.takeFault(ctx, 'hold');
+      if (hold?.kind === 'hold') {
+        ctx.req.resume();
+        await this.holdOn(ctx, hold.ms);
+        if (!ctx.res.destroyed && !ctx.res.writableEnded) this.send(ctx, 503, 'held upload released', {});
+        return;
+      }
       const drop = this.takeFault(ctx, 'drop-upload');
       const answer = await this.uploads.put(ctx.req, ctx.url, this.store, drop?.kind === 'drop-upload' ? drop.afterBytes : undefined, this.objectStored);
-      await this.answer(ctx, answer);
+      await this.answer(ctx, answer, false);
       return;
     }
     const xml = (code: string, message: string): string =>
