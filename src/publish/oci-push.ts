@@ -14,10 +14,10 @@ import { noProgress, type ProgressSink } from '../progress/events.ts';
 import type { RetryPolicy } from '../util/retry.ts';
 import { resolveRegistryCredentials } from './oci-auth.ts';
 import {
-  buildArtifact, EMPTY_CONFIG, OCI_INDEX, OCI_MANIFEST, sha256Digest, SIGSTORE_BUNDLE, type BuiltArtifact, type Descriptor, type OciFormat,
+  buildArtifact, EMPTY_CONFIG, OCI_INDEX, OCI_MANIFEST, sha256Digest, SIGNATURE_FILE, SIGSTORE_BUNDLE, type BuiltArtifact, type Descriptor, type OciFormat,
 } from './oci-artifact.ts';
 import { BlobStore, pushScope, RegistryClient } from './oci-registry.ts';
-import { fileBlob, readRange, type PublishSource } from './source.ts';
+import { digestOf, fileBlob, readRange, type PublishSource, type SourceFile } from './source.ts';
 import type { OciTarget } from './target.ts';
 
 export type { OciFormat } from './oci-artifact.ts';
@@ -68,6 +68,74 @@ export async function pushToRegistry(options: OciPushOptions): Promise<OciPushRe
   const { source, target } = options;
   const onProgress = options.onProgress ?? noProgress;
   const tag = target.tag ?? (target.digest === undefined ? (source.version ?? 'latest') : undefined);
+  const layerFiles = source.files.filter((f) => f.path !== SIGNATURE_FILE);
+
+  // Digests of files without one (a plain directory; a package's manifest has them all): hashed one after another
+  // on a worker while the blobs already hashed upload here, so a push takes about max(hash, upload), not the sum.
+  const pending = new Map<string, Promise<string>>();
+  let chain: Promise<unknown> = Promise.resolve();
+  for (const file of layerFiles) {
+    if (file.manifestSha256 !== undefined) continue;
+    const digest = chain.then(async () => (await digestOf(file)).sha256);
+    chain = digest.catch(() => undefined);
+    pending.set(file.path, digest);
+  }
+  const knownDigest = async (file: SourceFile): Promise<string> => {
+    file.manifestSha256 ??= await pending.get(file.path);
+    return `sha256:${file.manifestSha256 ?? (await digestOf(file)).sha256}`;
+  };
+
+  const statuses = new Map<string, BlobStatus>();
+  let bytesUploaded = 0;
+  let client: RegistryClient | undefined;
+  let credentialSource: string | undefined;
+  let pushBlob: ((d: Descriptor, body: () => Promise<Blob>) => Promise<BlobStatus>) | undefined;
+  if (options.dryRun) {
+    for (const file of layerFiles) await knownDigest(file);
+  } else {
+    const credentials = await resolveRegistryCredentials(target.registry, {
+      ...(options.username !== undefined ? { username: options.username } : {}),
+      ...(options.password !== undefined ? { password: options.password } : {}),
+      env: options.env,
+    });
+    credentialSource = credentials?.source;
+    client = new RegistryClient({
+      registry: target.registry,
+      ...(options.plainHttp !== undefined ? { plainHttp: options.plainHttp } : {}),
+      credentials,
+      ...(options.retry !== undefined ? { retry: options.retry } : {}),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      onProgress,
+    });
+    const blobs = new BlobStore(client, target.repository, [pushScope(target.repository)]);
+    const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    const totalBytes = layerFiles.reduce((sum, f) => sum + f.size, 0);
+    const task = 'push';
+    onProgress({ type: 'start', task, label: `oci://${target.registry}/${target.repository}`, unit: 'bytes', total: totalBytes });
+    let doneBefore = 0;
+    pushBlob = async (descriptor, body) => {
+      if (await blobs.exists(descriptor.digest)) return 'present';
+      let opened: string | undefined;
+      for (const from of options.mountFrom ?? []) {
+        if (from === target.repository) continue;
+        const mount = await blobs.mount(descriptor.digest, from);
+        if (mount.mounted) return 'mounted';
+        opened ??= mount.location;
+      }
+      const start = doneBefore;
+      await blobs.upload(await body(), descriptor.digest, chunkBytes, (done) => onProgress({ type: 'advance', task, done: start + done, total: totalBytes }), opened);
+      bytesUploaded += descriptor.size;
+      return 'uploaded';
+    };
+    for (const file of layerFiles) {
+      const digest = await knownDigest(file);
+      statuses.set(file.path, await pushBlob({ mediaType: 'application/octet-stream', digest, size: file.size }, () => fileBlob(file)));
+      doneBefore += file.size;
+      onProgress({ type: 'advance', task, done: doneBefore, total: totalBytes });
+    }
+    onProgress({ type: 'end', task, ok: true });
+  }
+
   const artifact = await buildArtifact(source, { format: options.format, env: options.env });
   if (target.digest !== undefined && target.digest !== artifact.manifestDigest) {
     throw new UsageError('OCI_DIGEST_MISMATCH', `The package's manifest digest is ${artifact.manifestDigest}, not ${target.digest} as --to names.`, {
@@ -81,59 +149,18 @@ export async function pushToRegistry(options: OciPushOptions): Promise<OciPushRe
     manifestDigest: artifact.manifestDigest, manifestMediaType: OCI_MANIFEST,
     artifactType: options.format === 'modelpack' ? 'application/vnd.cncf.model.manifest.v1+json' : undefined,
     configDigest: artifact.configDescriptor.digest,
-    layers: artifact.layers.map((l) => ({ path: l.file.path, digest: l.descriptor.digest, size: l.descriptor.size, mediaType: l.descriptor.mediaType, status: 'would-push' })),
-    blobs: { uploaded: 0, present: 0, mounted: 0 }, bytesUploaded: 0, epochSeconds: artifact.epochSeconds, credentials: undefined,
+    layers: artifact.layers.map((l) => ({ path: l.file.path, digest: l.descriptor.digest, size: l.descriptor.size, mediaType: l.descriptor.mediaType, status: statuses.get(l.file.path) ?? 'would-push' })),
+    blobs: { uploaded: 0, present: 0, mounted: 0 }, bytesUploaded, epochSeconds: artifact.epochSeconds, credentials: credentialSource,
   };
-  if (options.dryRun) return result;
+  for (const status of statuses.values()) if (status !== 'would-push') result.blobs[status] += 1;
+  if (!client || !pushBlob) return result;
 
-  const credentials = await resolveRegistryCredentials(target.registry, {
-    ...(options.username !== undefined ? { username: options.username } : {}),
-    ...(options.password !== undefined ? { password: options.password } : {}),
-    env: options.env,
-  });
-  result.credentials = credentials?.source;
-  const client = new RegistryClient({
-    registry: target.registry,
-    ...(options.plainHttp !== undefined ? { plainHttp: options.plainHttp } : {}),
-    credentials,
-    ...(options.retry !== undefined ? { retry: options.retry } : {}),
-    ...(options.signal !== undefined ? { signal: options.signal } : {}),
-    onProgress,
-  });
-  const blobs = new BlobStore(client, target.repository, [pushScope(target.repository)]);
-  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const totalBytes = artifact.layers.reduce((sum, l) => sum + l.descriptor.size, 0);
-  const task = 'push';
-  onProgress({ type: 'start', task, label: reference, unit: 'bytes', total: totalBytes });
-  let doneBefore = 0;
-
-  const pushBlob = async (descriptor: Descriptor, body: () => Promise<Blob>): Promise<BlobStatus> => {
-    if (await blobs.exists(descriptor.digest)) return 'present';
-    let opened: string | undefined;
-    for (const from of options.mountFrom ?? []) {
-      if (from === target.repository) continue;
-      const mount = await blobs.mount(descriptor.digest, from);
-      if (mount.mounted) return 'mounted';
-      opened ??= mount.location;
-    }
-    const start = doneBefore;
-    await blobs.upload(await body(), descriptor.digest, chunkBytes, (done) => onProgress({ type: 'advance', task, done: start + done, total: totalBytes }), opened);
-    result.bytesUploaded += descriptor.size;
-    return 'uploaded';
-  };
-
-  for (const [i, layer] of artifact.layers.entries()) {
-    const status = await pushBlob(layer.descriptor, () => fileBlob(layer.file));
-    result.layers[i]!.status = status;
-    result.blobs[status as 'uploaded' | 'present' | 'mounted'] += 1;
-    doneBefore += layer.descriptor.size;
-    onProgress({ type: 'advance', task, done: doneBefore, total: totalBytes });
-  }
   await pushBlob(artifact.configDescriptor, async () => new Blob([artifact.config]));
   await putManifest(client, target.repository, tag ?? artifact.manifestDigest, artifact.manifest, OCI_MANIFEST, artifact.manifestDigest);
-  onProgress({ type: 'end', task, ok: true });
-
-  if (artifact.signature) result.signature = await pushSignature(client, blobs, target.repository, artifact, pushBlob);
+  if (artifact.signature) {
+    result.signature = await pushSignature(client, target.repository, artifact, pushBlob, [pushScope(target.repository)]);
+  }
+  result.bytesUploaded = bytesUploaded;
   return result;
 }
 
@@ -154,10 +181,10 @@ async function putManifest(client: RegistryClient, repository: string, ref: stri
 
 async function pushSignature(
   client: RegistryClient,
-  blobs: BlobStore,
   repository: string,
   artifact: BuiltArtifact,
   pushBlob: (d: Descriptor, body: () => Promise<Blob>) => Promise<BlobStatus>,
+  scopes: string[],
 ): Promise<NonNullable<OciPushResult['signature']>> {
   const file = artifact.signature!;
   const bytes = await readRange(file);
@@ -176,7 +203,7 @@ async function pushSignature(
   // A registry with the referrers API says so with OCI-Subject (distribution-spec v1.1 "Pushing Manifests with Subject").
   if (response.headers.get('oci-subject') === artifact.manifestDigest) return { digest, via: 'referrers API' };
   const fallbackTag = `sha256-${artifact.manifestDigest.slice('sha256:'.length)}`;
-  const existing = await client.request('GET', `/v2/${repository}/manifests/${fallbackTag}`, { scopes: blobs.scopes, headers: { accept: OCI_INDEX }, accept: [404] });
+  const existing = await client.request('GET', `/v2/${repository}/manifests/${fallbackTag}`, { scopes, headers: { accept: OCI_INDEX }, accept: [404] });
   let manifests: Descriptor[] = [];
   if (existing.status === 200) manifests = ((await existing.json()) as { manifests?: Descriptor[] }).manifests ?? [];
   else await existing.body?.cancel();

@@ -12,7 +12,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { Header } from 'tar';
 import { UsageError } from '../errors.ts';
-import { hashRange, StreamingHasher, type Digests } from '../integrity/hash.ts';
+import { hashRange, StreamingHasher, WorkerHasher, type Digests } from '../integrity/hash.ts';
 import type { PackageManifest } from '../package/manifest.ts';
 
 export interface SourceFile {
@@ -206,9 +206,22 @@ export async function fileBlob(file: SourceFile): Promise<Blob> {
   return file.offset === 0 && whole.size === file.size ? whole : whole.slice(file.offset, file.offset + file.size);
 }
 
+/** Files from this size are hashed on a worker thread, beside the uploads of the main thread. */
+const WORKER_HASH_FROM = 16 << 20;
+
 /** sha256 (and the git blob sha1 when asked) of a source file, streaming. */
 export async function digestOf(file: SourceFile, gitSha1 = false): Promise<Digests> {
-  const hasher = new StreamingHasher(gitSha1 ? { gitSha1ForSize: file.size } : {});
-  await hashRange(file.diskPath, file.offset, file.size, hasher);
-  return hasher.digest();
+  const options = gitSha1 ? { gitSha1ForSize: file.size } : {};
+  if (file.size < WORKER_HASH_FROM) {
+    const hasher = new StreamingHasher(options);
+    await hashRange(file.diskPath, file.offset, file.size, hasher);
+    return hasher.digest();
+  }
+  const hasher = new WorkerHasher(options);
+  try {
+    await hashRange(file.diskPath, file.offset, file.size, hasher);
+    return await hasher.digest();
+  } finally {
+    await hasher.close();
+  }
 }
