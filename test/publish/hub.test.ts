@@ -144,6 +144,13 @@ describe('publish to the hub', () => {
     hub.clearFaults();
   });
 
+  it('a model.sig in the package goes into the repo with the other files', async () => {
+    const signed = (await makePackage(join(root, 'p-sig'), { extra: { 'model.sig': '{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}' } })).path;
+    await publish({ source: signed, to: 'hf://acme/Signed', endpoint: hub.url, token: TOKENS.writer, retry: FAST_RETRY, env: env() });
+    const source = await readPublishSource(signed, root);
+    assert.equal(hub.file('acme/Signed', 'model.sig').sha256, source.files.find((f) => f.path === 'model.sig')!.manifestSha256);
+  });
+
   it('refuses files over the limit before any request, with the split hint', async () => {
     hub.resetLog();
     await assert.rejects(run('hf://acme/Big', { maxFileBytes: 100_000 }), (e: unknown) => isLlamaError(e) && e.code === 'PUBLISH_FILE_TOO_LARGE' && e.exitCode === 2 && /--split-max-size/.test(e.hint));
