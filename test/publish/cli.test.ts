@@ -97,6 +97,30 @@ describe('llama publish (CLI)', () => {
     assert.deepEqual(await treeDigests(local, ['.cache']), await treeDigests(dirPath));
   });
 
+  it('kill -9 while the commit is answered late (the hub made it): the rerun uploads nothing, commits nothing, tags', async () => {
+    const hold = hub.injectFault({ kind: 'hold', ms: Infinity, routes: ['commit'], times: 1 });
+    const child = spawn(process.execPath, [CLI, 'publish', tarPath, '--to', 'hf://acme/KilledAtCommit', '--token', TOKENS.writer], {
+      cwd: root, env: { ...process.env, ...cliEnv }, stdio: 'ignore',
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    for (let i = 0; hold.applied === 0; i++) {
+      assert.ok(i < 600, 'the commit never came');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill('SIGKILL');
+    assert.equal(await exited, 'SIGKILL');
+    await hub.idle();
+    const head = hub.head('acme/KilledAtCommit');
+    assert.equal(hub.tags('acme/KilledAtCommit')['v1.0.0'], undefined);
+    hub.resetLog();
+    const rerun = await runCli(['publish', tarPath, '--to', 'hf://acme/KilledAtCommit', '--token', TOKENS.writer, '--json'], { env: cliEnv, cwd: root });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const json = JSON.parse(rerun.stdout) as { hub: { commits: unknown[]; tag: { status: string; commit: string } } };
+    assert.equal(json.hub.commits.length, 0);
+    assert.deepEqual([json.hub.tag.status, json.hub.tag.commit], ['created', head]);
+    assert.deepEqual(hub.log.filter((e) => ['lfs-upload', 'commit'].includes(e.route)), []);
+  });
+
   it('oci: publish with --password-stdin, then pull oci:// lays out the same files', { skip: registryAvailable() ? false : 'docker-registry is not installed' }, async () => {
     const registry = await startRegistry({ auth: 'token', users: { ci: 'stdin-secret-7' } });
     try {
