@@ -1,8 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { LlamaCommand } from '../src/cli/base-command.ts';
 import { registerSecret } from '../src/redact.ts';
+import { formatBytes } from '../src/util/bytes.ts';
 import { describePull, resolvePullOptions } from '../src/transfer/options.ts';
 import { pull, type PullResult } from '../src/transfer/pull.ts';
+import { pullFromRegistry, type OciPullResult } from '../src/publish/oci-pull.ts';
 
 export default class Pull extends LlamaCommand {
   static override summary = 'Download a model repo at one pinned commit, verifying every byte, into the HF cache or a folder.';
@@ -15,7 +17,7 @@ export default class Pull extends LlamaCommand {
   ];
   static override strict = false;
   static override args = {
-    repo: Args.string({ description: 'Model repo id (org/name).', required: true }),
+    repo: Args.string({ description: 'Model repo id (org/name), or oci://REGISTRY/REPO:TAG for a model artifact.', required: true }),
     paths: Args.string({ description: 'Files or folders (dir/) to fetch; default the whole repo. More may follow.' }),
   };
   static override flags = {
@@ -33,9 +35,16 @@ export default class Pull extends LlamaCommand {
     offline: Flags.boolean({ description: 'No network (also HF_HUB_OFFLINE=1): succeed from the cache/local dir when the locked files are there and verify.' }),
   };
 
-  async run(): Promise<PullResult> {
+  async run(): Promise<PullResult | OciPullResult> {
     const { args, argv, flags } = await this.parseInput(Pull);
     registerSecret(flags.token);
+    if (args.repo.startsWith('oci://')) {
+      // An OCI model artifact (llama publish --to oci://…): credentials from the docker config; every digest checked.
+      const oci = await pullFromRegistry({ reference: args.repo, ...(flags['local-dir'] ? { localDir: flags['local-dir'] } : {}), onProgress: this.progress, signal: this.abortSignal });
+      this.say(`${oci.reference}@${oci.manifestDigest}: ${oci.files.length} file(s) verified by digest, ${formatBytes(oci.bytesDownloaded)} transferred${oci.signature ? '; signature: model.sig' : ''}`);
+      this.say(`files: ${oci.dir}`);
+      return oci;
+    }
     const { config, baseDir } = await this.loadConfig();
     const options = resolvePullOptions(
       {
