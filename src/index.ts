@@ -27,7 +27,7 @@ export {
 export { hashFile, StreamingHasher } from './integrity/hash.ts';
 export { resolveEndpoint, resolveCacheDir } from './hub/config.ts';
 export { resolveToken } from './hub/token.ts';
-export { HubClient } from './hub/client.ts';
+export { HubClient, connectHub, type ConnectHubOptions } from './hub/client.ts';
 
 // `llama quantize`: formats, conversion, the bit-exact quantizers
 export { quantize, type QuantizeOptions, type QuantizeResult, type QuantizeDevice, type QuantizeAdapter } from './quantize/quantize.ts';
@@ -63,3 +63,8 @@ export {
 export { createGpuQuantizer, GPU_TYPES, type GpuQuantizer, type GpuQuantizerOptions, type GpuSource, type GpuLimits } from './quant/gpu/runner.ts';
 export { openGpu, probeGpu, isSoftwareAdapter, vulkanDiagnosis, missingGpuError, type GpuAdapterInfo } from './quant/gpu/device.ts';
 export { selectQuantDevice, QUANT_DEVICE_MODES, type QuantDeviceMode, type QuantDeviceChoice } from './quant/gpu/select.ts';
+
+// Delivery: publishing (Hub, OCI registries) and OpenSSF model signatures.
+export * from './publish/index.ts';
+export { signModel, signPackageDirectory, SIGNATURE_FILE, type SignOptions, type SignResult } from './sign/sign.ts';
+export { verifyModelSignature, type VerifySignatureOptions, type SignatureVerifyReport } from './sign/verify.ts';
