@@ -65,9 +65,18 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
   const checkpoint = await SafetensorsCheckpoint.open(dir);
   try {
     const tensors: SourceTensor[] = [];
+    for (const st of checkpoint.tensors) {
+      const name = ggufTensorName(st.name);
+      if (name === null) continue;
+      if (!isFloatDtype(st.dtype)) throw unsupportedDtype(st);
+      tensors.push(hfTensor(checkpoint, st, name, config));
+    }
+    // the weights bound the sizes config.json claims before anything is allocated from them (rope factors, vocab)
+    checkShapes(tensors, config, dir);
     const rope = llama3RopeFactors(config);
     if (rope !== undefined) {
-      tensors.push({
+      // convert_hf_to_gguf.py yields rope_freqs before the checkpoint's tensors
+      tensors.unshift({
         name: 'rope_freqs.weight',
         ne: [rope.length],
         nDims: 1,
@@ -77,13 +86,6 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
         readRows: async () => rope.slice(),
       });
     }
-    for (const st of checkpoint.tensors) {
-      const name = ggufTensorName(st.name);
-      if (name === null) continue;
-      if (!isFloatDtype(st.dtype)) throw unsupportedDtype(st);
-      tensors.push(hfTensor(checkpoint, st, name, config));
-    }
-    checkShapes(tensors, config, dir);
     const hasOutput = tensors.some((t) => t.name === 'output.weight');
     const card = await readModelCard(dir);
     const totalParams = tensors.reduce((sum, t) => sum + t.ne.reduce((a, b) => a * b, 1), 0);
