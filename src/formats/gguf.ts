@@ -13,6 +13,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { IntegrityError, UsageError } from '../errors.ts';
 import { writeAll } from '../fs/write-all.ts';
+import { openRegularFile } from '../fs/regular-file.ts';
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" read as u32 LE
 export const GGUF_VERSION = 3;
@@ -278,8 +279,9 @@ class MetaCursor {
 export async function readGguf(path: string): Promise<GgufFile> {
   let handle: FileHandle;
   try {
-    handle = await open(path, 'r');
+    handle = await openRegularFile(path);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError('GGUF_NOT_FOUND', `cannot open ${path}: ${(error as Error).message}`, {
       hint: 'Check the path of the GGUF file.',
       details: { file: path },

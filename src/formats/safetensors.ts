@@ -6,7 +6,9 @@
  * `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}}`, then the byte buffer; offsets are
  * relative to the buffer start (file offset 8 + N).
  */
-import { open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { notRegularFileError, openRegularFile, readOptionalRegularFile } from '../fs/regular-file.ts';
 import { basename, join } from 'node:path';
 import { IntegrityError, UsageError } from '../errors.ts';
 import { bf16ToF32Row, f16ToF32Row } from '../quant/fp16.ts';
@@ -73,8 +75,9 @@ function isNonNegativeInt(value: unknown): value is number {
 export async function readSafetensorsHeader(file: string): Promise<SafetensorsHeader> {
   let handle: FileHandle;
   try {
-    handle = await open(file, 'r');
+    handle = await openRegularFile(file);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError('SAFETENSORS_NOT_FOUND', `cannot open ${file}: ${(error as Error).message}`, {
       hint: 'Check the checkpoint directory: every shard listed in the index must be present.',
       details: { file },
@@ -344,8 +347,11 @@ async function readIndex(dir: string): Promise<Record<string, string> | undefine
   const path = join(dir, 'model.safetensors.index.json');
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
-  } catch {
+    const bytes = await readOptionalRegularFile(path);
+    if (bytes === undefined) return undefined;
+    text = bytes.toString('utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error; // a FIFO or device: refused, not mistaken for "no index"
     return undefined;
   }
   let json: unknown;
@@ -378,10 +384,14 @@ export async function listSafetensorsFiles(dir: string): Promise<string[]> {
     const shards = [...new Set(Object.values(index))].sort();
     for (const shard of shards) {
       const path = join(dir, shard);
+      let info: Stats | undefined;
       try {
-        const info = await stat(path);
-        if (!info.isFile()) throw new Error('not a file');
+        info = await stat(path);
       } catch {
+        // reported below
+      }
+      if (info !== undefined && !info.isFile() && !info.isDirectory()) throw notRegularFileError(path, info);
+      if (info === undefined || !info.isFile()) {
         throw new IntegrityError('SAFETENSORS_SHARD_MISSING', `shard ${shard} named in model.safetensors.index.json is missing`, {
           hint: `Download the missing shard (llama pull resumes where it stopped) into ${dir} and retry.`,
           details: { file: path },
