@@ -9,7 +9,7 @@ import { pull, type PullResult } from '../src/transfer/pull.ts';
 export default class Pull extends LlamaCommand {
   static override summary = 'Download a model repo at one pinned commit, verifying every byte, into the HF cache or a folder.';
   static override description =
-    'Resolves --revision to a commit, lists its files with their hashes, and downloads them with parallel, resumable range requests; every file is checked against the hub\'s sha256 (LFS) or git sha1 before it is placed. Interrupted runs resume. Files land in the Hugging Face cache layout (usable by transformers and hf) unless --local-dir is given. The lockfile records the commit and every file\'s size and sha256; --frozen reproduces it exactly. When the repo has *.safetensors weights, duplicate formats (*.bin, *.pth, *.pt, consolidated.*, original/) are skipped unless PATHS or --include ask for them.';
+    'Resolves --revision to a commit, lists its files with their hashes, and downloads them with parallel, resumable range requests; every file is checked against the hub\'s sha256 (LFS) or git sha1 before it is placed. A copy already here counts as verified only if it is hashed now or is unchanged (device, inode, size, mtime, ctime) since it was last hashed; one that fails is removed and downloaded again. Interrupted runs resume. Files land in the Hugging Face cache layout (usable by transformers and hf) unless --local-dir is given. The lockfile records the commit and every file\'s size and sha256; --frozen reproduces it exactly. When the repo has *.safetensors weights, duplicate formats (*.bin, *.pth, *.pt, consolidated.*, original/) are skipped unless PATHS or --include ask for them.';
   static override examples = [
     '<%= config.bin %> pull meta-llama/Llama-3.2-1B',
     '<%= config.bin %> pull meta-llama/Llama-3.2-1B config.json tokenizer.json --local-dir ./model',
@@ -29,7 +29,8 @@ export default class Pull extends LlamaCommand {
     token: Flags.string({ description: 'Hub token. Default HF_TOKEN, then the token file of `hf auth login`.' }),
     endpoint: Flags.string({ description: 'Hub URL. Default HF_ENDPOINT, then https://huggingface.co.' }),
     lock: Flags.string({ description: 'Lockfile to create or update. Default: pull.lock in the configuration, else llama.lock.json.' }),
-    frozen: Flags.boolean({ description: 'Fetch exactly what the lockfile pins; exit 4 if the hub differs; never update it.' }),
+    frozen: Flags.boolean({ description: 'Fetch exactly what the lockfile pins and re-hash every file; exit 4 if the hub or the disk differs; never update it.' }),
+    'force-download': Flags.boolean({ description: 'Download every file again even when a verified copy is here (as hf download --force-download).' }),
     concurrency: Flags.integer({ description: 'Connections in all. Default: pull.concurrency in the configuration, else 8.', min: 1, max: 64 }),
     offline: Flags.boolean({ description: 'No network (also HF_HUB_OFFLINE=1): succeed from the cache/local dir when the locked files are there and verify.' }),
   };
@@ -56,18 +57,31 @@ export default class Pull extends LlamaCommand {
       ...(endpoint ? { endpoint } : {}),
       lockfile,
       frozen: flags.frozen,
+      ...(flags['force-download'] ? { forceDownload: true } : {}),
       concurrency: flags.concurrency ?? settings.concurrency ?? 8,
       ...(flags.offline ? { offline: true } : {}),
       onProgress: this.progress,
     });
     const count = (status: string): number => result.files.filter((f) => f.status === status).length;
+    const checked = (by: string): number => result.files.filter((f) => f.checked === by).length;
+    const replaced = count('replaced');
     this.say(
       `${result.repo}@${result.commit}${result.offline ? ' (offline)' : ''}: ${result.files.length} file(s) verified — ` +
-        `${count('downloaded')} downloaded, ${count('resumed')} resumed, ${count('present')} already here; ${formatBytes(result.bytesDownloaded)} transferred`,
+        `${count('downloaded')} downloaded, ${count('resumed')} resumed, ${count('present')} already here` +
+        `${replaced > 0 ? `, ${replaced} replaced (the copy here failed its hash)` : ''}; ` +
+        `${checked('hashed')} hashed now, ${checked('record')} unchanged since verified; ${formatBytes(result.bytesDownloaded)} transferred`,
     );
     if (result.skipped.length > 0) this.say(`skipped (duplicate weight formats; name them or use --include): ${result.skipped.join(', ')}`);
     this.say(`files: ${result.root}`);
-    if (result.lockfile) this.say(`lockfile: ${result.lockfile.path}${result.lockfile.updated ? ' (updated)' : ' (unchanged)'}`);
+    if (result.lockfile) {
+      const { path, updated, moved } = result.lockfile;
+      this.say(`lockfile: ${path} (${moved ? `updated: ${result.repo} ${moved.from} → ${moved.to}` : updated ? 'updated' : 'unchanged'})`);
+      if (moved) {
+        for (const [what, list] of [['changed', moved.changed], ['added', moved.added], ['removed', moved.removed]] as const) {
+          if (list.length > 0) this.say(`  ${what}: ${list.join(', ')}`);
+        }
+      }
+    }
     return result;
   }
 }

@@ -7,10 +7,14 @@
  * - `--progress auto|tty|plain|ndjson|none` and a progress sink for library calls (`this.progress`), written to
  *   stderr;
  * - errors: every failure becomes a LlamaError; the message and hint go to stderr, the stack only with
- *   DEBUG=llama* (or DEBUG=*), and the process exits with the error's exit code (README, "Exit codes").
+ *   DEBUG=llama* (or DEBUG=*), and the process exits with the error's exit code (README, "Exit codes");
+ * - SIGINT/SIGTERM: `this.abortSignal` (pass it to library operations as `signal`) aborts on the first signal; the
+ *   AbortError that comes back prints one line and exits 130 (see interrupt.ts for the second signal and the
+ *   command that does not stop).
  */
 import { Command, Flags, Errors } from '@oclif/core';
-import { EXIT_CODES, LlamaError, UsageError, toLlamaError } from '../errors.ts';
+import { EXIT_CODES, INTERRUPTED_EXIT_CODE, LlamaError, UsageError, isAbortError, toLlamaError } from '../errors.ts';
+import { InterruptHandler, interruptedLine } from './interrupt.ts';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { chooseProgressMode, colorEnabled, createRenderer, type Renderer } from '../progress/render.ts';
 import type { ProgressSink } from '../progress/events.ts';
@@ -40,6 +44,17 @@ export abstract class LlamaCommand extends Command {
   private renderer: Renderer | undefined;
   private progressMode: string | undefined;
   private configFlag: string | undefined;
+  private readonly interrupts = new InterruptHandler({ write: (line) => this.reportInterrupted(line) });
+
+  override async init(): Promise<void> {
+    await super.init();
+    this.interrupts.install();
+  }
+
+  /** Aborted on Ctrl-C / SIGTERM: hand it to every library operation (`signal: this.abortSignal`). */
+  protected get abortSignal(): AbortSignal {
+    return this.interrupts.signal;
+  }
 
   /** Parse argv, remembering the global flags. Commands call this instead of `this.parse`. */
   protected async parseInput<T extends typeof LlamaCommand>(command: T) {
@@ -71,6 +86,7 @@ export abstract class LlamaCommand extends Command {
   }
 
   protected override async finally(error: Error | undefined): Promise<unknown> {
+    this.interrupts.uninstall();
     this.renderer?.close();
     return super.finally(error);
   }
@@ -78,8 +94,10 @@ export abstract class LlamaCommand extends Command {
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     // this.exit() throws an ExitError to unwind: let oclif finish it.
     if (error instanceof Errors.ExitError) throw error;
-    const llamaError = fromOclif(error);
     this.renderer?.close();
+    // Once the signal fired, whatever the command threw on its way out is the interruption.
+    if (this.interrupts.received !== undefined || isAbortError(error)) return this.exitInterrupted(error);
+    const llamaError = fromOclif(error);
     if (this.jsonEnabled()) {
       this.logJson({ error: { code: llamaError.code, message: llamaError.message, hint: llamaError.hint, ...(llamaError.details ? { details: llamaError.details } : {}) } });
     } else {
@@ -89,6 +107,20 @@ export abstract class LlamaCommand extends Command {
     if (debugEnabled()) process.stderr.write(`${redactSecrets((error.stack ?? String(error)))}\n`);
     process.exitCode = llamaError.exitCode;
     return this.exit(llamaError.exitCode);
+  }
+
+  /** The one line of an interruption: on stderr, or as the JSON error under --json. */
+  private reportInterrupted(text: string): void {
+    const line = redactSecrets(text);
+    if (this.jsonEnabled()) this.logJson({ error: { code: 'INTERRUPTED', message: line, hint: 'Run the command again to finish.' } });
+    else process.stderr.write(`${line}\n`);
+  }
+
+  private exitInterrupted(error: Error): never {
+    this.reportInterrupted(interruptedLine(this.interrupts.received, error));
+    if (debugEnabled()) process.stderr.write(`${redactSecrets(error.stack ?? String(error))}\n`);
+    process.exitCode = INTERRUPTED_EXIT_CODE;
+    return this.exit(INTERRUPTED_EXIT_CODE);
   }
 }
 

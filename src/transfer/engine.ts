@@ -182,6 +182,12 @@ export async function partialBytes(target: TransferTarget): Promise<number> {
   return state ? state.received.reduce((a, b) => a + b, 0) : 0;
 }
 
+/** Drop a partial and its resume record (a fresh download from byte 0 follows). */
+export async function discardPartial(target: TransferTarget): Promise<void> {
+  await rm(target.partialPath, { force: true });
+  await rm(statePath(target.partialPath), { force: true });
+}
+
 async function loadState(target: TransferTarget): Promise<SavedState | undefined> {
   try {
     const state = JSON.parse(await readFile(statePath(target.partialPath), 'utf8')) as SavedState;
@@ -280,6 +286,7 @@ export class TransferEngine {
   async #attempt(target: TransferTarget, singleStream: boolean, onDone?: (doneBytes: number) => void, callSignal?: AbortSignal): Promise<TransferOutcome> {
     const key = expectedKey(target);
     let state = await loadState(target);
+    const fromEarlierRun = state !== undefined;
     const pieceSize = singleStream
       ? Math.max(1, target.size)
       : Math.max(this.#o.pieceSize, Math.ceil(target.size / MAX_PIECES));
@@ -433,6 +440,9 @@ export class TransferEngine {
       }
       await att.saving;
       await handle.close().catch(() => {});
+      // This attempt made the partial and no byte came for it (refused at once, aborted before the first byte):
+      // leave no empty partial behind.
+      if (att.failure !== undefined && !fromEarlierRun && att.fetched === 0) await discardPartial(target);
     }
 
     const digests = await hasher.digest();

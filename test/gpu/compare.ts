@@ -5,6 +5,7 @@
  * awkward shapes. The types are spread over several test files so their pipelines compile in parallel processes
  * (a k-quant pipeline takes lavapipe several seconds to build).
  */
+import { gpuSkipReason } from '../support/gpu.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,7 @@ export function useGpu(): void {
       shared.gpu = await createGpuQuantizer({ allowSoftware: true });
     } catch (error) {
       if (!(error instanceof LlamaError) || error.exitCode !== 7) throw error;
-      shared.skipReason = error.message;
+      shared.skipReason = gpuSkipReason(error);
     }
   });
   after(() => shared.gpu?.destroy());

@@ -4,6 +4,7 @@
  * adapter. Where this machine has no GPU adapter at all (not even lavapipe) the GPU comparisons are skipped with the
  * reason; CI installs lavapipe so they run for real there.
  */
+import { gpuSkipReason } from '../support/gpu.ts';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -28,7 +29,7 @@ interface Result {
 }
 
 const probe = await probeGpu();
-const noAdapter = probe.ok ? false : `no GPU adapter on this machine: ${probe.error.message}`;
+const noAdapter = probe.ok ? false : `no GPU adapter on this machine: ${gpuSkipReason(probe.error)}`;
 
 let dir: string;
 let ckpt: string;

@@ -21,8 +21,6 @@ export interface HubServerOptions {
   /** Known tokens (must start with `hf_`): token → user name, or `{ user, gatedRepos: false }` for a fine-grained
    * token without "read access to public gated repos" (§2.5: plain 403). */
   tokens?: Record<string, string | TokenInfo>;
-  /** Accept tokens of any shape, as a mirror or self-hosted hub may issue them (the Hub's own start with `hf_`). */
-  anyTokenShape?: boolean;
   /**
    * Where LFS bytes are served. 'cross-origin' (default): a second server on another port, like the real CDN; the
    * client's fetch drops Authorization on that hop (§1.6). 'same-origin': under /cdn-lfs/ on the hub port.
@@ -229,7 +227,9 @@ export class HubServerImpl {
   // ---------------------------------------------------------------- state
 
   addToken(token: string, info: string | TokenInfo): void {
-    if (!token.startsWith('hf_') && this.options.anyTokenShape !== true) throw new Error('hub-server: tokens must start with hf_ (the JS client rejects others, §1.1)');
+    // Any string: a mirror's token need not start with hf_ (our HubClient sends it; only @huggingface/hub's own
+    // accessToken check rejects it, §1.1).
+    if (token.length === 0) throw new Error('hub-server: a token must not be empty');
     this.tokens.set(token, typeof info === 'string' ? { user: info } : info);
   }
 
