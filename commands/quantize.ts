@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { debugEnabled, LlamaCommand } from '../src/cli/base-command.ts';
-import { UsageError } from '../src/errors.ts';
-import { quantize, type QuantizeDevice, type QuantizeResult } from '../src/quantize/quantize.ts';
+import { resolveQuantizeOptions } from '../src/quantize/options.ts';
+import { quantize, type QuantizeResult } from '../src/quantize/quantize.ts';
 import { FTYPE_NAMES } from '../src/quant/types.ts';
 
 export default class Quantize extends LlamaCommand {
@@ -28,36 +28,15 @@ export default class Quantize extends LlamaCommand {
 
   async run(): Promise<QuantizeResult> {
     const { args, flags } = await this.parseInput(Quantize);
-    // Flags win over the configuration's `quantize` section.
-    const settings = (await this.loadConfig()).config.quantize ?? {};
-    const type = flags.type ?? settings.type;
-    if (type === undefined) {
-      throw new UsageError('QUANTIZE_NO_TYPE', 'no output type: pass --type or set quantize.type in the configuration', {
-        hint: `Choose one of ${FTYPE_NAMES.join(', ')}.`,
-      });
-    }
-    const threads = flags.threads ?? settings.threads;
-    const device = (flags.device ?? settings.device ?? 'auto') as QuantizeDevice;
-    // Ctrl-C / SIGTERM: stop between chunks so the temporary file is removed (the output is written atomically)
-    const controller = new AbortController();
-    const stop = (): void => controller.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const settings = (await this.loadConfig()).config.quantize;
+    const options = resolveQuantizeOptions({ ...flags, cacheDir: flags['cache-dir'], input: args.input }, settings, { cwd: process.cwd(), env: process.env });
     const result = await quantize({
-      signal: controller.signal,
-      input: args.input,
-      type,
-      device,
-      pure: flags.pure,
-      ...(flags.out !== undefined ? { out: flags.out } : {}),
-      ...(threads !== undefined ? { threads } : {}),
-      ...(flags['cache-dir'] !== undefined ? { cacheDir: flags['cache-dir'] } : {}),
+      ...options,
+      // Ctrl-C / SIGTERM: stops between chunks, the temporary file is removed; the base command exits 130
+      signal: this.abortSignal,
       onProgress: this.progress,
       // Dawn's and the Vulkan loader's own messages from the adapter probe: only when debugging
       ...(debugEnabled() ? { onRuntimeOutput: (text: string) => void process.stderr.write(text) } : {}),
-    }).finally(() => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
     });
     const counts = new Map<string, number>();
     for (const t of result.tensors) counts.set(t.type, (counts.get(t.type) ?? 0) + 1);
