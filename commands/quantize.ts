@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { debugEnabled, LlamaCommand } from '../src/cli/base-command.ts';
 import { resolveQuantizeOptions } from '../src/quantize/options.ts';
 import { quantize, type QuantizeResult } from '../src/quantize/quantize.ts';
+import { QUANT_DEVICE_MODES } from '../src/quant/gpu/modes.ts';
 import { FTYPE_NAMES } from '../src/quant/types.ts';
 
 export default class Quantize extends LlamaCommand {
@@ -20,7 +21,7 @@ export default class Quantize extends LlamaCommand {
   static override flags = {
     type: Flags.string({ description: `Output type (case-insensitive): ${FTYPE_NAMES.join(', ')}. Default: the configuration's quantize.type.` }),
     out: Flags.string({ description: 'Output file. Default <model-name>-<TYPE>.gguf in the current directory.' }),
-    device: Flags.string({ description: 'Where to quantize (same bytes everywhere): gpu runs the WGSL kernels on whatever adapter exists (exit 7 if none); auto uses a hardware GPU when there is one, else the CPU (a software renderer such as llvmpipe counts as none); cpu never looks for a GPU. Default: quantize.device, else auto.', options: ['auto', 'cpu', 'gpu'] }),
+    device: Flags.string({ description: 'Where to quantize (same bytes everywhere): gpu runs the WGSL kernels on whatever adapter exists (exit 7 if none); auto uses a hardware GPU when there is one, else the CPU (a software renderer such as llvmpipe counts as none); cpu never looks for a GPU. Default: quantize.device, else auto.', options: [...QUANT_DEVICE_MODES] }),
     threads: Flags.integer({ description: 'Worker threads (default: quantize.threads, else all cores). The output does not depend on it.', min: 1 }),
     pure: Flags.boolean({ description: 'As llama-quantize --pure: no per-tensor mixture, every quantizable tensor gets the type\'s base block type.', default: false }),
     'cache-dir': Flags.string({ description: 'Hub cache folder for repo-id inputs. Default HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub.' }),

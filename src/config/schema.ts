@@ -7,6 +7,7 @@
  * `quantize` and `package` hold defaults for those commands' flags.
  */
 import { z } from 'zod';
+import { QUANT_DEVICE_MODES } from '../quant/gpu/modes.ts';
 
 const yearMonth = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a calendar month written YYYY-MM');
 const userCount = z.number().int().nonnegative();
@@ -54,7 +55,7 @@ export const pullSchema = z.strictObject({
 
 export const quantizeSchema = z.strictObject({
   type: z.string().min(1).optional(),
-  device: z.enum(['auto', 'cpu', 'gpu']).optional(),
+  device: z.enum(QUANT_DEVICE_MODES).optional(),
   threads: z.number().int().min(1).optional(),
 });
 

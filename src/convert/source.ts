@@ -7,14 +7,13 @@ import { open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { IntegrityError, UsageError } from '../errors.ts';
 import { getKv, GgufTensorReader, readGguf, type GgufKv } from '../formats/gguf.ts';
-import { decodeFloats, isFloatDtype, rowCount, SafetensorsCheckpoint, unsupportedDtype, type SafetensorsTensor } from '../formats/safetensors.ts';
+import { decodeFloats, rowCount, SafetensorsCheckpoint, unsupportedDtype, type SafetensorsTensor } from '../formats/safetensors.ts';
 import type { ModelFacts } from '../quant/choose.ts';
+import { isFloatTypeName, type FloatTypeName } from '../quant/types.ts';
 import { ggufTensorName, llama3RopeFactors, llamaParameterKvs, permuteHeads } from './llama.ts';
 import { readHfModelConfig, type HfModelConfig } from './model-config.ts';
 import { metadataKvs, readGenerationConfig, readModelCard, resolveMetadata } from './metadata.ts';
 import { vocabKvs } from './vocab.ts';
-
-export type FloatTypeName = 'F32' | 'F16' | 'BF16';
 
 export interface SourceTensor {
   /** GGUF name. */
@@ -68,7 +67,7 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
     for (const st of checkpoint.tensors) {
       const name = ggufTensorName(st.name);
       if (name === null) continue;
-      if (!isFloatDtype(st.dtype)) throw unsupportedDtype(st);
+      if (!isFloatTypeName(st.dtype)) throw unsupportedDtype(st);
       tensors.push(hfTensor(checkpoint, st, name, config));
     }
     // the weights bound the sizes config.json claims before anything is allocated from them (rope factors, vocab)

@@ -8,10 +8,11 @@
  */
 import type { Stats } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { notRegularFileError, openRegularFile, readOptionalRegularFile } from '../fs/regular-file.ts';
 import { basename, join } from 'node:path';
 import { IntegrityError, UsageError } from '../errors.ts';
+import { notRegularFileError, openRegularFile, readOptionalRegularFile } from '../fs/regular-file.ts';
 import { bf16ToF32Row, f16ToF32Row } from '../quant/fp16.ts';
+import { FLOAT_TYPE_NAMES, isFloatTypeName, type FloatTypeName } from '../quant/types.ts';
 
 /** Bytes per element of every dtype the format defines (F8 types are one byte). */
 export const SAFETENSORS_DTYPE_SIZES: Readonly<Record<string, number>> = {
@@ -32,9 +33,6 @@ export const SAFETENSORS_DTYPE_SIZES: Readonly<Record<string, number>> = {
   U64: 8,
 };
 
-/** The dtypes we can turn into float32 (the ones Llama checkpoints ship). */
-export const FLOAT_DTYPES = ['F32', 'F16', 'BF16'] as const;
-export type FloatDtype = (typeof FLOAT_DTYPES)[number];
 
 /** The safetensors library refuses headers above 100 MB; a larger length is a corrupt file, not a big model. */
 const MAX_HEADER_BYTES = 100_000_000;
@@ -146,7 +144,7 @@ export function parseSafetensorsHeader(file: string, fileSize: number, headerByt
     const elementSize = SAFETENSORS_DTYPE_SIZES[dtype];
     if (elementSize === undefined) {
       throw new UsageError('SAFETENSORS_UNSUPPORTED_DTYPE', `${basename(file)}: tensor ${name} has unknown dtype ${dtype}`, {
-        hint: `Supported dtypes: ${FLOAT_DTYPES.join(', ')}. Convert the checkpoint with the tool that made it.`,
+        hint: `Supported dtypes: ${FLOAT_TYPE_NAMES.join(', ')}. Convert the checkpoint with the tool that made it.`,
         details: { file, tensor: name, dtype },
       });
     }
@@ -194,7 +192,7 @@ export function parseSafetensorsHeader(file: string, fileSize: number, headerByt
 }
 
 /** Decode raw little-endian F32/F16/BF16 bytes into float32 (exact for all three; the quantizers' own conversions). */
-export function decodeFloats(dtype: FloatDtype, bytes: Uint8Array, out?: Float32Array): Float32Array {
+export function decodeFloats(dtype: FloatTypeName, bytes: Uint8Array, out?: Float32Array): Float32Array {
   const size = dtype === 'F32' ? 4 : 2;
   const count = bytes.length / size;
   const result = out ?? new Float32Array(count);
@@ -207,10 +205,6 @@ export function decodeFloats(dtype: FloatDtype, bytes: Uint8Array, out?: Float32
     f16ToF32Row(bytes, 0, count, result, 0);
   }
   return result;
-}
-
-export function isFloatDtype(dtype: string): dtype is FloatDtype {
-  return (FLOAT_DTYPES as readonly string[]).includes(dtype);
 }
 
 /**
@@ -280,7 +274,7 @@ export class SafetensorsCheckpoint {
 
   /** Rows [row, row+count) as float32. */
   async readRows(tensor: SafetensorsTensor, row: number, count: number): Promise<Float32Array> {
-    if (!isFloatDtype(tensor.dtype)) throw unsupportedDtype(tensor);
+    if (!isFloatTypeName(tensor.dtype)) throw unsupportedDtype(tensor);
     return decodeFloats(tensor.dtype, await this.readRowsRaw(tensor, row, count));
   }
 
@@ -324,7 +318,7 @@ export class SafetensorsCheckpoint {
 export function unsupportedDtype(tensor: SafetensorsTensor): UsageError {
   return new UsageError(
     'SAFETENSORS_UNSUPPORTED_DTYPE',
-    `${basename(tensor.file)}: tensor ${tensor.name} is ${tensor.dtype}; only ${FLOAT_DTYPES.join(', ')} can be converted`,
+    `${basename(tensor.file)}: tensor ${tensor.name} is ${tensor.dtype}; only ${FLOAT_TYPE_NAMES.join(', ')} can be converted`,
     {
       hint: 'Use a checkpoint saved in F32, F16 or BF16 (the dtypes Meta and Hugging Face ship Llama in).',
       details: { file: tensor.file, tensor: tensor.name, dtype: tensor.dtype },

@@ -30,6 +30,14 @@ export type GgmlTypeName =
   | 'Q6_K'
   | 'Q8_K';
 
+/** The float types tensors are stored in before quantization (safetensors dtypes share the names). */
+export const FLOAT_TYPE_NAMES = ['F32', 'F16', 'BF16'] as const;
+export type FloatTypeName = (typeof FLOAT_TYPE_NAMES)[number];
+
+export function isFloatTypeName(name: string): name is FloatTypeName {
+  return (FLOAT_TYPE_NAMES as readonly string[]).includes(name);
+}
+
 export interface GgmlType {
   readonly name: GgmlTypeName;
   /** ggml_type id as stored in GGUF tensor infos. */

@@ -4,6 +4,7 @@
  */
 import type { LlamaConfig } from '../config/schema.ts';
 import { UsageError } from '../errors.ts';
+import type { QuantDeviceMode } from '../quant/gpu/modes.ts';
 import { FTYPE_NAMES } from '../quant/types.ts';
 import type { QuantizeOptions } from './quantize.ts';
 
@@ -34,7 +35,7 @@ export function resolveQuantizeOptions(
   const options: QuantizeOptions = {
     input: flags.input,
     type,
-    device: (flags.device ?? settings.device ?? 'auto') as NonNullable<QuantizeOptions['device']>,
+    device: (flags.device ?? settings.device ?? 'auto') as QuantDeviceMode,
     pure: flags.pure === true,
   };
   if (flags.out !== undefined) options.out = flags.out;

@@ -6,7 +6,7 @@
 import type { ModelSource, SourceTensor } from '../convert/source.ts';
 import type { GgufKv } from '../formats/gguf.ts';
 import { chooseTensorType } from '../quant/choose.ts';
-import type { GgmlTypeName, LlamaFtype } from '../quant/types.ts';
+import { isFloatTypeName, type GgmlTypeName, type LlamaFtype } from '../quant/types.ts';
 
 /** llama-model-loader weight_name_comparer: layer number from `blk.%d.` (others -1), then byte order of the name. */
 export function llamaQuantizeOrder<T extends { name: string }>(tensors: readonly T[]): T[] {
@@ -28,11 +28,9 @@ export interface Planned {
   fallbackFrom?: GgmlTypeName;
 }
 
-const FLOAT_FTYPES = new Set(['F32', 'F16', 'BF16']);
-
 /** Decide every tensor's output type and the KVs, without touching tensor data. */
 export function planQuantization(source: ModelSource, ftype: LlamaFtype, pure: boolean): { mode: 'convert' | 'quantize'; kvs: GgufKv[]; tensors: Planned[] } {
-  if (source.kind === 'hf' && FLOAT_FTYPES.has(ftype.name)) {
+  if (source.kind === 'hf' && isFloatTypeName(ftype.name)) {
     // convert_hf_to_gguf.py prepare_tensors: 1-D tensors, norms and non-weights stay F32; the rest get --outtype.
     const tensors = source.tensors.map((t): Planned => {
       const keepF32 = t.nDims <= 1 || t.name.endsWith('_norm.weight') || !t.name.endsWith('.weight');
