@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { IntegrityError, UsageError } from '../errors.ts';
-import { getKv, GgufTensorReader, readGguf, type GgufKv } from '../formats/gguf.ts';
+import { getKv, GgufTensorReader, kv, readGguf, type GgufKv } from '../formats/gguf.ts';
 import { decodeFloats, rowCount, SafetensorsCheckpoint, unsupportedDtype, type SafetensorsTensor } from '../formats/safetensors.ts';
 import type { ModelFacts } from '../quant/choose.ts';
 import { isFloatTypeName, type FloatTypeName } from '../quant/types.ts';
@@ -97,12 +97,12 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
       tensors,
       facts: { nLayer: config.nLayer, nHead: config.nHead, nHeadKv: config.nHeadKv, hasOutput },
       kvs: (fileType) => [
-        { key: 'general.architecture', value: { type: 8, value: 'llama' } },
-        { key: 'general.type', value: { type: 8, value: 'model' } },
+        kv.str('general.architecture', 'llama'),
+        kv.str('general.type', 'model'),
         ...metadataKvs(metadata),
         ...llamaParameterKvs(config, fileType),
         // current upstream prepare_metadata: quantization version, then the vocabulary (2025-02: the reverse)
-        { key: 'general.quantization_version', value: { type: 4, value: 2 } },
+        kv.u32('general.quantization_version', 2),
         ...vocab,
       ],
       close: () => checkpoint.close(),

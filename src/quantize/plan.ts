@@ -4,7 +4,7 @@
  * tensor order and the KVs.
  */
 import type { ModelSource, SourceTensor } from '../convert/source.ts';
-import type { GgufKv } from '../formats/gguf.ts';
+import { kv, type GgufKv } from '../formats/gguf.ts';
 import { chooseTensorType } from '../quant/choose.ts';
 import { isFloatTypeName, type GgmlTypeName, type LlamaFtype } from '../quant/types.ts';
 
@@ -40,8 +40,8 @@ export function planQuantization(source: ModelSource, ftype: LlamaFtype, pure: b
   }
   const drop = new Set(['general.quantization_version', 'general.file_type', 'split.no', 'split.count', 'split.tensors.count']);
   const kvs = source.kvs(0).filter((k) => !drop.has(k.key));
-  kvs.push({ key: 'general.quantization_version', value: { type: 4, value: 2 } });
-  kvs.push({ key: 'general.file_type', value: { type: 4, value: ftype.id } });
+  kvs.push(kv.u32('general.quantization_version', 2));
+  kvs.push(kv.u32('general.file_type', ftype.id));
   const tensors = llamaQuantizeOrder(source.tensors).map((t): Planned => {
     const baseType: GgmlTypeName = source.kind === 'hf' ? 'F32' : t.type;
     const choice = chooseTensorType({ name: t.name, shape: t.ne, type: baseType }, ftype, source.facts, { pure });
