@@ -85,7 +85,7 @@ function pyTitle(word: string): string {
 }
 
 /** Metadata.id_to_title. */
-export function idToTitle(text: string): string {
+function idToTitle(text: string): string {
   return text
     .trim()
     .replaceAll('-', ' ')
@@ -95,7 +95,7 @@ export function idToTitle(text: string): string {
     .join(' ');
 }
 
-export interface ModelIdComponents {
+interface ModelIdComponents {
   fullName?: string;
   org?: string;
   basename?: string;
@@ -105,7 +105,7 @@ export interface ModelIdComponents {
 }
 
 /** Metadata.get_model_id_components. */
-export function modelIdComponents(modelId: string | undefined, totalParams = 0): ModelIdComponents {
+function modelIdComponents(modelId: string | undefined, totalParams = 0): ModelIdComponents {
   if (modelId === undefined) return {};
   if (modelId.includes(' ')) return { fullName: modelId };
   let org: string | undefined;
@@ -200,7 +200,7 @@ export function modelIdComponents(modelId: string | undefined, totalParams = 0):
 }
 
 /** gguf-py model_weight_count_rounded_notation(n, min_digits=2). */
-export function sizeLabel(totalParams: number): string {
+function sizeLabel(totalParams: number): string {
   const n = Math.abs(totalParams);
   let scaled: number;
   let suffix: string;

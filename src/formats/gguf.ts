@@ -15,9 +15,9 @@ import { IntegrityError, UsageError } from '../errors.ts';
 import { writeAll } from '../fs/write-all.ts';
 import { openRegularFile } from '../fs/regular-file.ts';
 
-export const GGUF_MAGIC = 0x46554747; // "GGUF" read as u32 LE
-export const GGUF_VERSION = 3;
-export const GGUF_DEFAULT_ALIGNMENT = 32;
+const GGUF_MAGIC = 0x46554747; // "GGUF" read as u32 LE
+const GGUF_VERSION = 3;
+const GGUF_DEFAULT_ALIGNMENT = 32;
 /** ggml.h GGML_MAX_DIMS / GGML_MAX_NAME. */
 const MAX_DIMS = 4;
 const MAX_NAME = 64;
@@ -86,10 +86,6 @@ export const GGML_TYPE_SIZES: Readonly<Record<number, readonly [string, number, 
   35: ['TQ2_0', 256, 66],
 };
 
-export function ggmlTypeName(type: number): string {
-  return GGML_TYPE_SIZES[type]?.[0] ?? `type${type}`;
-}
-
 export function ggmlTypeId(name: string): number {
   for (const [id, entry] of Object.entries(GGML_TYPE_SIZES)) if (entry[0] === name) return Number(id);
   throw new UsageError('GGML_TYPE_UNKNOWN', `unknown ggml type ${name}`, { hint: 'Use a type llama.cpp defines.' });
@@ -107,12 +103,12 @@ export function ggmlNbytes(type: number, ne: readonly number[]): number {
   return (n0 / block) * size * rows;
 }
 
-export function padTo(n: number, alignment: number): number {
+function padTo(n: number, alignment: number): number {
   return Math.ceil(n / alignment) * alignment;
 }
 
 /** ggml_n_dims: index of the last dimension > 1, plus one, at least 1 (ggml.c). */
-export function ggmlNDims(ne: readonly number[]): number {
+function ggmlNDims(ne: readonly number[]): number {
   for (let i = ne.length - 1; i >= 1; i--) if (ne[i]! > 1) return i + 1;
   return 1;
 }

@@ -15,7 +15,7 @@ import { bf16ToF32Row, f16ToF32Row } from '../quant/fp16.ts';
 import { FLOAT_TYPE_NAMES, isFloatTypeName, type FloatTypeName } from '../quant/types.ts';
 
 /** Bytes per element of every dtype the format defines (F8 types are one byte). */
-export const SAFETENSORS_DTYPE_SIZES: Readonly<Record<string, number>> = {
+const SAFETENSORS_DTYPE_SIZES: Readonly<Record<string, number>> = {
   BOOL: 1,
   U8: 1,
   I8: 1,
@@ -332,7 +332,7 @@ export function rowCount(tensor: { shape: number[] }): number {
   return tensor.shape.slice(0, -1).reduce((a, b) => a * b, 1);
 }
 
-export function rowByteLength(tensor: SafetensorsTensor): number {
+function rowByteLength(tensor: SafetensorsTensor): number {
   const inner = tensor.shape.length === 0 ? 1 : tensor.shape[tensor.shape.length - 1]!;
   return inner * (SAFETENSORS_DTYPE_SIZES[tensor.dtype] ?? 1);
 }
@@ -372,7 +372,7 @@ async function readIndex(dir: string): Promise<Record<string, string> | undefine
  * The safetensors files of a checkpoint: the shards the index names (each must exist), else every `model*.safetensors`
  * in the directory (convert_hf_to_gguf.py's rule), sorted by name.
  */
-export async function listSafetensorsFiles(dir: string): Promise<string[]> {
+async function listSafetensorsFiles(dir: string): Promise<string[]> {
   const index = await readIndex(dir);
   if (index !== undefined) {
     const shards = [...new Set(Object.values(index))].sort();

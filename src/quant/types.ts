@@ -77,10 +77,6 @@ export function ggmlTypeById(id: number): GgmlType | undefined {
   return BY_ID.get(id);
 }
 
-export function isGgmlTypeName(name: string): name is GgmlTypeName {
-  return Object.hasOwn(GGML_TYPES, name);
-}
-
 /** Bytes of one row of `rowLength` elements in `type` (ggml_row_size). */
 export function rowSizeBytes(type: GgmlTypeName, rowLength: number): number {
   const info = GGML_TYPES[type];
@@ -145,7 +141,7 @@ export const LLAMA_FTYPES: Readonly<Record<LlamaFtypeName, LlamaFtype>> = Object
 });
 
 /** llama-quantize's aliases (tools/quantize/quantize.cpp QUANT_OPTIONS). */
-export const FTYPE_ALIASES: Readonly<Record<string, LlamaFtypeName>> = Object.freeze({
+const FTYPE_ALIASES: Readonly<Record<string, LlamaFtypeName>> = Object.freeze({
   Q3_K: 'Q3_K_M',
   Q4_K: 'Q4_K_M',
   Q5_K: 'Q5_K_M',
