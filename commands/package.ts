@@ -49,7 +49,7 @@ export default class Package extends LlamaCommand {
     const { argv, flags } = await this.parseInput(Package);
     const result = await packageDerivative({
       inputs: argv as string[],
-      config: await this.loadConfig(),
+      ...(flags.config !== undefined ? { configFile: flags.config } : {}),
       ...(flags.out !== undefined ? { out: flags.out } : {}),
       ...(flags.name !== undefined ? { name: flags.name } : {}),
       ...(flags.version !== undefined ? { version: flags.version } : {}),
@@ -60,6 +60,7 @@ export default class Package extends LlamaCommand {
       ...(flags.token !== undefined ? { token: flags.token } : {}),
       ...(flags['cache-dir'] !== undefined ? { cacheDir: flags['cache-dir'] } : {}),
       onProgress: this.progress,
+      signal: this.abortSignal,
     });
 
     for (const finding of result.findings) {

@@ -2,9 +2,9 @@ import { Args, Flags } from '@oclif/core';
 import { LlamaCommand } from '../src/cli/base-command.ts';
 import { registerSecret } from '../src/redact.ts';
 import { formatBytes } from '../src/util/bytes.ts';
-import { resolve } from 'node:path';
-import { DEFAULT_LOCKFILE } from '../src/integrity/lockfile.ts';
+import { describePull, resolvePullOptions } from '../src/transfer/options.ts';
 import { pull, type PullResult } from '../src/transfer/pull.ts';
+import { pullFromRegistry, type OciPullResult } from '../src/publish/oci-pull.ts';
 
 export default class Pull extends LlamaCommand {
   static override summary = 'Download a model repo at one pinned commit, verifying every byte, into the HF cache or a folder.';
@@ -17,7 +17,7 @@ export default class Pull extends LlamaCommand {
   ];
   static override strict = false;
   static override args = {
-    repo: Args.string({ description: 'Model repo id (org/name).', required: true }),
+    repo: Args.string({ description: 'Model repo id (org/name), or oci://REGISTRY/REPO:TAG for a model artifact.', required: true }),
     paths: Args.string({ description: 'Files or folders (dir/) to fetch; default the whole repo. More may follow.' }),
   };
   static override flags = {
@@ -35,53 +35,38 @@ export default class Pull extends LlamaCommand {
     offline: Flags.boolean({ description: 'No network (also HF_HUB_OFFLINE=1): succeed from the cache/local dir when the locked files are there and verify.' }),
   };
 
-  async run(): Promise<PullResult> {
+  async run(): Promise<PullResult | OciPullResult> {
     const { args, argv, flags } = await this.parseInput(Pull);
     registerSecret(flags.token);
-    const paths = (argv as string[]).slice(1);
-    // Flags win over the configuration's `pull` section; its paths are relative to the configuration file.
-    const { config, baseDir } = await this.loadConfig();
-    const settings = config.pull ?? {};
-    const endpoint = flags.endpoint ?? settings.endpoint;
-    const cacheDir = flags['cache-dir'] ?? (settings.cacheDir !== undefined ? resolve(baseDir, settings.cacheDir) : undefined);
-    const lockfile = flags.lock ?? (settings.lock !== undefined ? resolve(baseDir, settings.lock) : DEFAULT_LOCKFILE);
-    const result = await pull({
-      repo: args.repo,
-      ...(flags.revision ? { revision: flags.revision } : {}),
-      paths,
-      include: flags.include ?? [],
-      exclude: flags.exclude ?? [],
-      ...(flags['local-dir'] ? { localDir: flags['local-dir'] } : {}),
-      ...(cacheDir ? { cacheDir } : {}),
-      ...(flags.token ? { token: flags.token } : {}),
-      ...(endpoint ? { endpoint } : {}),
-      lockfile,
-      frozen: flags.frozen,
-      ...(flags['force-download'] ? { forceDownload: true } : {}),
-      concurrency: flags.concurrency ?? settings.concurrency ?? 8,
-      ...(flags.offline ? { offline: true } : {}),
-      onProgress: this.progress,
-    });
-    const count = (status: string): number => result.files.filter((f) => f.status === status).length;
-    const checked = (by: string): number => result.files.filter((f) => f.checked === by).length;
-    const replaced = count('replaced');
-    this.say(
-      `${result.repo}@${result.commit}${result.offline ? ' (offline)' : ''}: ${result.files.length} file(s) verified — ` +
-        `${count('downloaded')} downloaded, ${count('resumed')} resumed, ${count('present')} already here` +
-        `${replaced > 0 ? `, ${replaced} replaced (the copy here failed its hash)` : ''}; ` +
-        `${checked('hashed')} hashed now, ${checked('record')} unchanged since verified; ${formatBytes(result.bytesDownloaded)} transferred`,
-    );
-    if (result.skipped.length > 0) this.say(`skipped (duplicate weight formats; name them or use --include): ${result.skipped.join(', ')}`);
-    this.say(`files: ${result.root}`);
-    if (result.lockfile) {
-      const { path, updated, moved } = result.lockfile;
-      this.say(`lockfile: ${path} (${moved ? `updated: ${result.repo} ${moved.from} → ${moved.to}` : updated ? 'updated' : 'unchanged'})`);
-      if (moved) {
-        for (const [what, list] of [['changed', moved.changed], ['added', moved.added], ['removed', moved.removed]] as const) {
-          if (list.length > 0) this.say(`  ${what}: ${list.join(', ')}`);
-        }
-      }
+    if (args.repo.startsWith('oci://')) {
+      // An OCI model artifact (llama publish --to oci://…): credentials from the docker config; every digest checked.
+      const oci = await pullFromRegistry({ reference: args.repo, ...(flags['local-dir'] ? { localDir: flags['local-dir'] } : {}), onProgress: this.progress, signal: this.abortSignal });
+      this.say(`${oci.reference}@${oci.manifestDigest}: ${oci.files.length} file(s) verified by digest, ${formatBytes(oci.bytesDownloaded)} transferred${oci.signature ? '; signature: model.sig' : ''}`);
+      this.say(`files: ${oci.dir}`);
+      return oci;
     }
+    const { config, baseDir } = await this.loadConfig();
+    const options = resolvePullOptions(
+      {
+        repo: args.repo,
+        paths: (argv as string[]).slice(1),
+        ...(flags.revision ? { revision: flags.revision } : {}),
+        ...(flags.include ? { include: flags.include } : {}),
+        ...(flags.exclude ? { exclude: flags.exclude } : {}),
+        ...(flags['local-dir'] ? { localDir: flags['local-dir'] } : {}),
+        ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
+        ...(flags.token ? { token: flags.token } : {}),
+        ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
+        ...(flags.lock ? { lock: flags.lock } : {}),
+        frozen: flags.frozen,
+        forceDownload: flags['force-download'],
+        ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+        offline: flags.offline,
+      },
+      { settings: config.pull, baseDir },
+    );
+    const result = await pull({ ...options, onProgress: this.progress, signal: this.abortSignal });
+    for (const line of describePull(result)) this.say(line);
     return result;
   }
 }

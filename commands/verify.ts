@@ -1,8 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { LlamaCommand } from '../src/cli/base-command.ts';
-import { IntegrityError } from '../src/errors.ts';
-import { describeVerifiedFile, verify, type VerifyReport } from '../src/integrity/verify.ts';
+import { describeVerify, verify, verifyFailure, type VerifyReport } from '../src/integrity/verify.ts';
 import { registerSecret } from '../src/redact.ts';
+import { verifySignatureForCli } from '../src/sign/cli.ts';
+import type { SignatureVerifyReport } from '../src/sign/verify.ts';
 
 export default class Verify extends LlamaCommand {
   static override summary = 'Re-hash pulled files against the lockfile (or the hub\'s tree) and report ok / mismatch / missing / extra.';
@@ -19,10 +20,22 @@ export default class Verify extends LlamaCommand {
     token: Flags.string({ description: 'Hub token for the online check. Default HF_TOKEN, then the token file.' }),
     endpoint: Flags.string({ description: 'Hub URL for the online check. Default HF_ENDPOINT, then https://huggingface.co.' }),
     hub: Flags.boolean({ description: 'Also compare the lockfile with the hub\'s listing of the locked commit, as pull --frozen does (entries the hub lacks, hub files the lockfile lacks, a commit that is gone).' }),
+    // Model signatures (OpenSSF Model Signing v1.0): src/sign/.
+    signature: Flags.string({ description: 'Check DIR against this model signature (model.sig, OpenSSF Model Signing v1.0) instead of a lockfile.' }),
+    key: Flags.string({ description: 'With --signature: the signer\'s EC public key, PEM.', exclusive: ['cert-chain'], dependsOn: ['signature'] }),
+    'cert-chain': Flags.string({ description: 'With --signature: the CA certificates you trust, PEM.', exclusive: ['key'], dependsOn: ['signature'] }),
+    ignore: Flags.string({ description: 'With --signature: a path in DIR to leave out, besides those the signature records. Repeatable.', multiple: true, dependsOn: ['signature'] }),
+    'ignore-unsigned-files': Flags.boolean({ description: 'With --signature: check only the files the signature lists.', dependsOn: ['signature'] }),
   };
 
-  async run(): Promise<VerifyReport> {
+  async run(): Promise<VerifyReport | SignatureVerifyReport> {
     const { args, flags } = await this.parseInput(Verify);
+    if (flags.signature !== undefined) {
+      return verifySignatureForCli(
+        { dir: args.dir, signature: flags.signature, key: flags.key, certChain: flags['cert-chain'], ignore: flags.ignore, ignoreUnsignedFiles: flags['ignore-unsigned-files'], onProgress: this.progress },
+        (line) => this.say(line),
+      );
+    }
     registerSecret(flags.token);
     const report = await verify({
       ...(args.dir ? { dir: args.dir } : {}),
@@ -33,19 +46,11 @@ export default class Verify extends LlamaCommand {
       ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
       ...(flags.hub ? { hub: true } : {}),
       onProgress: this.progress,
+      signal: this.abortSignal,
     });
-    for (const f of report.files) this.say(describeVerifiedFile(f));
-    for (const problem of report.hubProblems ?? []) this.say(`lockfile ${problem}`);
-    const c = report.counts;
-    const hubPart = report.hubProblems ? `; lockfile vs hub: ${report.hubProblems.length} difference(s)` : '';
-    this.say(`${report.repo}@${report.commit} against the ${report.against}: ${c.ok} ok, ${c.mismatch} mismatch, ${c.missing} missing, ${c.extra} extra${hubPart} (${report.dir})`);
-    if (!report.ok) {
-      const hubText = report.hubProblems?.length ? `; the lockfile differs from the hub in ${report.hubProblems.length} place(s)` : '';
-      throw new IntegrityError('VERIFY_FAILED', `${report.repo}: ${c.mismatch} mismatched, ${c.missing} missing, ${c.extra} extra file(s) in ${report.dir}${hubText}.`, {
-        hint: 'Run `llama pull` again to replace mismatched and missing files; remove extra files or pull them so the lockfile names them.',
-        details: { report },
-      });
-    }
+    for (const line of describeVerify(report)) this.say(line);
+    const failure = verifyFailure(report);
+    if (failure) throw failure;
     return report;
   }
 }

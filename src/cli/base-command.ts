@@ -15,6 +15,8 @@
 import { Command, Flags, Errors } from '@oclif/core';
 import { EXIT_CODES, INTERRUPTED_EXIT_CODE, LlamaError, UsageError, isAbortError, toLlamaError } from '../errors.ts';
 import { InterruptHandler, interruptedLine } from './interrupt.ts';
+import { parseErrorMessage } from './parse-errors.ts';
+import { errorJson } from './report.ts';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { chooseProgressMode, colorEnabled, createRenderer, type Renderer } from '../progress/render.ts';
 import type { ProgressSink } from '../progress/events.ts';
@@ -74,7 +76,7 @@ export abstract class LlamaCommand extends Command {
   protected get progress(): ProgressSink {
     if (!this.renderer) {
       const isTTY = Boolean(process.stderr.isTTY);
-      const mode = chooseProgressMode({ requested: this.progressMode, json: this.jsonEnabled(), isTTY });
+      const mode = chooseProgressMode({ requested: this.progressMode, json: this.jsonEnabled(), isTTY, env: process.env });
       this.renderer = createRenderer({ mode, stream: process.stderr, color: colorEnabled(process.env, isTTY) });
     }
     return this.renderer.sink;
@@ -97,9 +99,10 @@ export abstract class LlamaCommand extends Command {
     this.renderer?.close();
     // Once the signal fired, whatever the command threw on its way out is the interruption.
     if (this.interrupts.received !== undefined || isAbortError(error)) return this.exitInterrupted(error);
-    const llamaError = fromOclif(error);
+    // oclif's ids use ':' (license:check); users type spaces.
+    const llamaError = fromOclif(error, [this.config.bin, ...(this.id ?? '').split(':')].filter(Boolean).join(' '));
     if (this.jsonEnabled()) {
-      this.logJson({ error: { code: llamaError.code, message: llamaError.message, hint: llamaError.hint, ...(llamaError.details ? { details: llamaError.details } : {}) } });
+      this.logJson(errorJson(llamaError));
     } else {
       process.stderr.write(`Error: ${llamaError.message}\n`);
       if (llamaError.hint) process.stderr.write(`Hint: ${llamaError.hint}\n`);
@@ -124,18 +127,19 @@ export abstract class LlamaCommand extends Command {
   }
 }
 
-/** oclif's own parse errors (unknown flag, missing argument, bad option) are usage errors: exit 2. */
-function fromOclif(error: Error & { oclif?: { exit?: number } }): LlamaError {
+/** oclif's own parse errors (unknown flag, missing argument, bad option) are usage errors: exit 2, said whole. */
+function fromOclif(error: Error & { oclif?: { exit?: number } }, helpCommand: string): LlamaError {
   if (error instanceof LlamaError) return error;
   const isParseError = error.constructor?.name?.endsWith('Error') && (error as { parse?: unknown }).parse !== undefined;
   if (isParseError || error instanceof Errors.CLIError && error.oclif?.exit === 2) {
-    return new UsageError('USAGE', error.message.split('\n')[0] ?? error.message, {
-      hint: 'Run the command with --help for its arguments and flags.',
+    const { message, note } = parseErrorMessage(error);
+    return new UsageError('USAGE', message, {
+      hint: `Run \`${helpCommand} --help\` for its arguments and flags.${note ? ` ${note}` : ''}`,
       cause: error,
     });
   }
   if (error instanceof Errors.CLIError && typeof error.oclif?.exit === 'number' && error.oclif.exit !== EXIT_CODES.unexpected) {
-    return new UsageError('USAGE', error.message, { hint: 'Run the command with --help.', cause: error });
+    return new UsageError('USAGE', parseErrorMessage(error).message, { hint: `Run \`${helpCommand} --help\`.`, cause: error });
   }
   return toLlamaError(error);
 }

@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
 import { UsageError } from '../errors.ts';
+import { nearest } from '../util/nearest.ts';
 import { configSchema, type LlamaConfig } from './schema.ts';
 
 export const MODULE_NAME = 'llama';
@@ -128,11 +129,37 @@ export function validateConfig(raw: unknown, origin: string): LlamaConfig {
   );
 }
 
+interface SchemaNode {
+  def?: { innerType?: SchemaNode; element?: SchemaNode; type?: string };
+  shape?: Record<string, SchemaNode>;
+}
+
+/** Through .optional() and .default() to the schema they wrap. */
+function unwrap(schema: SchemaNode | undefined): SchemaNode | undefined {
+  let node = schema;
+  while (node?.def?.innerType !== undefined) node = node.def.innerType;
+  return node;
+}
+
+/** The keys the schema allows in the object at `path` (for "did you mean"). */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let node = unwrap(configSchema as unknown as SchemaNode);
+  for (const step of path) {
+    if (typeof step === 'number' && node?.def?.type === 'array') node = unwrap(node.def.element);
+    else if (typeof step === 'string' && node?.shape && Object.hasOwn(node.shape, step)) node = unwrap(node.shape[step]);
+    else return [];
+  }
+  return node?.shape ? Object.keys(node.shape) : [];
+}
+
 function describeIssue(issue: z.core.$ZodIssue): { path: string; expected: string } {
   const path = issue.path.length === 0 ? '(root)' : issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.join(', ');
-    return { path: issue.path.length === 0 ? keys : `${path}.${keys}`, expected: `unknown key (not part of the schema)` };
+    const known = knownKeysAt(issue.path);
+    const suggestions = issue.keys.map((k) => nearest(k, known)).filter((k): k is string => k !== undefined);
+    const meant = suggestions.length > 0 ? `; did you mean ${suggestions.join(', ')}?` : '';
+    return { path: issue.path.length === 0 ? keys : `${path}.${keys}`, expected: `unknown key (not part of the schema${known.length > 0 ? `: known keys are ${known.join(', ')}` : ''})${meant}` };
   }
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     // Say what each alternative wanted ("expected number … or expected record …") instead of "Invalid input".

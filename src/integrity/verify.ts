@@ -5,7 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
-import { UsageError } from '../errors.ts';
+import { AbortError, IntegrityError, UsageError } from '../errors.ts';
 import { connectHub, type HubClient } from '../hub/client.ts';
 import { resolveCacheDir } from '../hub/config.ts';
 import { checkRepoId, isCommit } from '../hub/ids.ts';
@@ -87,6 +87,27 @@ export function describeVerifiedFile(f: VerifiedFile): string {
   return `${f.status.padEnd(8)} ${f.path}${why}`;
 }
 
+/** The report as lines: one per file, one per lockfile/hub difference, then the counts. */
+export function describeVerify(report: VerifyReport): string[] {
+  const lines = report.files.map(describeVerifiedFile);
+  for (const problem of report.hubProblems ?? []) lines.push(`lockfile ${problem}`);
+  const c = report.counts;
+  const hubPart = report.hubProblems ? `; lockfile vs hub: ${report.hubProblems.length} difference(s)` : '';
+  lines.push(`${report.repo}@${report.commit} against the ${report.against}: ${c.ok} ok, ${c.mismatch} mismatch, ${c.missing} missing, ${c.extra} extra${hubPart} (${report.dir})`);
+  return lines;
+}
+
+/** The error (exit 4) for a report that is not ok; undefined when it is. */
+export function verifyFailure(report: VerifyReport): IntegrityError | undefined {
+  if (report.ok) return undefined;
+  const c = report.counts;
+  const hubText = report.hubProblems?.length ? `; the lockfile differs from the hub in ${report.hubProblems.length} place(s)` : '';
+  return new IntegrityError('VERIFY_FAILED', `${report.repo}: ${c.mismatch} mismatched, ${c.missing} missing, ${c.extra} extra file(s) in ${report.dir}${hubText}.`, {
+    hint: 'Run `llama pull` again to replace mismatched and missing files; remove extra files or pull them so the lockfile names them.',
+    details: { report },
+  });
+}
+
 /** A folder to check that does not exist is a usage error (exit 2), not a list of missing files. */
 async function mustBeDirectory(dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
@@ -97,7 +118,17 @@ async function mustBeDirectory(dir: string): Promise<void> {
   });
 }
 
+/** Verify (see the module comment). When `signal` aborts, it stops between reads and throws an AbortError. */
 export async function verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+  try {
+    return await verifyFiles(options);
+  } catch (error) {
+    if (options.signal?.aborted) throw new AbortError('verify stopped before every file was checked; nothing was changed', { cause: error });
+    throw error;
+  }
+}
+
+async function verifyFiles(options: VerifyOptions): Promise<VerifyReport> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const lockPath = resolvePath(cwd, options.lockfile ?? DEFAULT_LOCKFILE);
@@ -125,8 +156,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
   let against: VerifyReport['against'];
   let hubProblems: string[] | undefined;
   const expected = new Map<string, NonNullable<VerifiedFile['expected']>>();
-  const hubClient = async (): Promise<HubClient> =>
-    connectHub({ endpoint: options.endpoint, token: options.token, env, ...(options.signal ? { signal: options.signal } : {}) });
+  const hubClient = (): HubClient => connectHub({ endpoint: options.endpoint, token: options.token, env, ...(options.signal ? { signal: options.signal } : {}) });
   if (locked) {
     commit = locked.commit;
     against = 'lockfile';
@@ -135,12 +165,12 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
     }
     if (options.hub) {
       // The same judgement as `pull --frozen`: a gone commit throws (exit 4), differences are listed.
-      const tree = await listLockedCommit(await hubClient(), repo, locked);
+      const tree = await listLockedCommit(hubClient(), repo, locked);
       hubProblems = compareLockToHub(repo, locked, tree, {}).problems;
     }
   } else {
     against = 'hub';
-    const client = await hubClient();
+    const client = hubClient();
     let pinned = snap?.commit;
     if (!pinned && dir) {
       const local = new LocalDirLayout(dir);
@@ -170,8 +200,9 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
     const want = expected.get(path) as NonNullable<VerifiedFile['expected']>;
     let got;
     try {
-      got = await hashFile(join(root, ...path.split('/')), { gitSha1: want.gitSha1 !== undefined });
-    } catch {
+      got = await hashFile(join(root, ...path.split('/')), { gitSha1: want.gitSha1 !== undefined, signal: options.signal });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
       files.push({ path, status: 'missing', expected: want });
       continue;
     }

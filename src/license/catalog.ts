@@ -627,8 +627,3 @@ export function licenseFromHfMetadata(license: string | undefined, licenseName?:
   }
   return undefined;
 }
-
-/** `Llama 3.1 §1.b.i`: how findings cite a clause. */
-export function cite(entry: LicenseEntry, section: string): string {
-  return `${entry.name} ${section}`;
-}

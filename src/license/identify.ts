@@ -29,7 +29,7 @@ export interface Identification {
 export const MAX_TEXT_BYTES = 4 * 1024 * 1024;
 
 /** Below this, a text is said to match no catalog license. */
-export const SIMILARITY_FLOOR = 0.5;
+const SIMILARITY_FLOOR = 0.5;
 
 const wordsCache = new Map<string, string[]>();
 

@@ -115,7 +115,19 @@ export interface ResolveLineageOptions {
   onProgress?: ProgressSink;
 }
 
-const LICENSE_FILE = /^(licen[cs]e|use_policy|licen[cs]e-model|licen[cs]e_agreement)(\.(txt|md))?$/i;
+const LICENSE_NAME = /^(?:licen[cs]e|use_policy)(?:[-_](.+?))?(?:\.(?:txt|md))?$/i;
+
+/**
+ * LICENSE, LICENSE.txt, LICENSE-MODEL, LICENSE_AGREEMENT, USE_POLICY.md, and the per-license copies a package with
+ * several licenses holds (LICENSE-<id>.txt, USE_POLICY-<id>.md, as src/package/emit.ts names them). A suffix that is
+ * no catalog id (license_plate.onnx) is not a license text.
+ */
+function isLicenseFileName(name: string): boolean {
+  const match = LICENSE_NAME.exec(name);
+  if (!match) return false;
+  const tag = match[1];
+  return tag === undefined || /^(model|agreement)$/i.test(tag) || getLicense(tag.toLowerCase()) !== undefined;
+}
 const NOTICE_FILE = /^notice(\.(txt|md))?$/i;
 const DEFAULT_DEPTH = 12;
 
@@ -175,7 +187,7 @@ async function readConfigMultimodal(dir: string): Promise<boolean | undefined> {
 }
 
 async function licenseFiles(dir: string): Promise<string[]> {
-  const names = (await readdir(dir)).filter((n) => LICENSE_FILE.test(n)).sort();
+  const names = (await readdir(dir)).filter(isLicenseFileName).sort();
   return names.map((n) => join(dir, n)).filter((p) => statSync(p).isFile());
 }
 
@@ -335,9 +347,4 @@ export function walkLineage(lineage: Lineage): LineageNode[] {
   };
   for (const root of lineage.roots) visit(root);
   return out;
-}
-
-/** The catalog entry of a node, when determined. */
-export function nodeLicense(node: LineageNode): LicenseEntry | undefined {
-  return node.license === null ? undefined : getLicense(node.license);
 }

@@ -29,7 +29,7 @@ function describeNode(node: LineageNode): string {
   return `${node.ref}${how} — ${license}${from}${mm}${why}`;
 }
 
-export function renderLineageTree(lineage: Lineage): string[] {
+function renderLineageTree(lineage: Lineage): string[] {
   const lines: string[] = [];
   const visit = (node: LineageNode, prefix: string, last: boolean) => {
     lines.push(`${prefix}${last ? '└─ ' : '├─ '}${describeNode(node)}`);

@@ -29,7 +29,7 @@ export const DEFAULT_EPOCH_SECONDS = 499_162_500;
 
 export const FILE_MODE = 0o644;
 export const EXEC_MODE = 0o755;
-export const DIR_MODE = 0o755;
+const DIR_MODE = 0o755;
 
 export interface EntryDigest {
   /** Path inside the package root (posix separators, no leading `./`). */

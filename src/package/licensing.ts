@@ -14,7 +14,7 @@ import { readLicenseTexts } from '../license/texts.ts';
 import type { LicensePlan, LicensingContext, PackageAncestor, PackageFinding, PackageLicense } from './types.ts';
 
 /** A catalog entry as packaging needs it, with its verbatim texts (checked against their recorded sha256). */
-export async function packageLicense(entry: LicenseEntry): Promise<PackageLicense> {
+async function packageLicense(entry: LicenseEntry): Promise<PackageLicense> {
   const license: PackageLicense = { id: entry.id, name: entry.name, licenseRef: entry.spdx };
   const hubId = entry.hfIds[0];
   if (hubId) license.hubId = hubId;
@@ -44,7 +44,7 @@ export async function packageLicenses(ids: readonly string[]): Promise<PackageLi
  * The lineage as a flat list for the manifest, card and BOM. Local checkpoints are named by their directory name,
  * never their absolute path, so the package does not depend on where the inputs lay.
  */
-export function lineageAncestors(lineage: Lineage): PackageAncestor[] {
+function lineageAncestors(lineage: Lineage): PackageAncestor[] {
   const out: PackageAncestor[] = [];
   const seen = new Set<string>();
   const visit = (node: LineageNode, depth: number) => {
@@ -69,7 +69,7 @@ export function lineageAncestors(lineage: Lineage): PackageAncestor[] {
  * A finding in the package's terms. `relativeTo` (the configuration's directory) is cut from paths in the texts, so
  * a waived finding about a local checkpoint does not put this machine's directory layout into the manifest.
  */
-export function packageFinding(finding: Finding, relativeTo?: string): PackageFinding {
+function packageFinding(finding: Finding, relativeTo?: string): PackageFinding {
   const local = (text: string) => (relativeTo === undefined ? text : text.split(`${relativeTo}${sep}`).join(''));
   const out: PackageFinding = { id: finding.id, key: local(finding.key), severity: finding.severity, message: local(finding.message), hint: local(finding.fix) };
   if (finding.license !== null) out.license = finding.license;
@@ -98,7 +98,7 @@ export async function engineLicensing(context: LicensingContext): Promise<Licens
     token: context.token,
     // pull.cacheDir is relative to the configuration file, like every path in it.
     'cache-dir': context.cacheDir ?? (config.pull?.cacheDir !== undefined ? resolve(loaded.baseDir, config.pull.cacheDir) : undefined),
-  }, context.onProgress, { env });
+  }, context.onProgress, { env, ...(context.signal !== undefined ? { signal: context.signal } : {}) });
   const { lineage, report } = await runLicenseCheck({
     config,
     baseDir: loaded.baseDir,

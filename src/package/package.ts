@@ -50,6 +50,8 @@ export interface PackageOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   onProgress?: ProgressSink;
+  /** Stops the run (an AbortError); what was written so far is removed. */
+  signal?: AbortSignal;
   licensing?: Licensing;
 }
 
@@ -95,7 +97,7 @@ export function toolVersion(): string {
 }
 
 /** Findings that stop packaging: blocking and not waived. */
-export function blockingFindings(findings: readonly PackageFinding[]): PackageFinding[] {
+function blockingFindings(findings: readonly PackageFinding[]): PackageFinding[] {
   return findings.filter((f) => f.severity === 'blocking' && !f.waived);
 }
 
@@ -165,6 +167,7 @@ export async function packageDerivative(options: PackageOptions): Promise<Packag
     ...(options.cacheDir !== undefined ? { cacheDir: resolve(cwd, options.cacheDir) } : {}),
     env,
     onProgress,
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
   const blocking = blockingFindings(plan.findings);
   if (blocking.length > 0) throw complianceError(blocking, outDir);
@@ -231,6 +234,7 @@ export async function packageDerivative(options: PackageOptions): Promise<Packag
     };
     await sink.addDirectory('');
     for (const item of items) {
+      options.signal?.throwIfAborted();
       if (item.kind === 'dir') {
         await sink.addDirectory(item.path);
       } else if (item.kind === 'emitted') {
@@ -245,6 +249,8 @@ export async function packageDerivative(options: PackageOptions): Promise<Packag
           onBytes: (done) => advance(start + done, false),
           inspect: {
             chunk: (bytes) => {
+              // Ctrl-C stops the copy between two chunks; the sink then removes what it wrote.
+              options.signal?.throwIfAborted();
               const match = scan.feed(bytes);
               if (match) throw tokenInFileError(match, file.shown);
             },

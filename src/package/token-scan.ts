@@ -17,12 +17,20 @@ export type TokenMatch = 'known' | 'shape';
 const TEXT_PROBE_BYTES = 8000;
 
 /**
- * Characters of text kept from one chunk for the next, for a token-shaped string that crosses the boundary. A real
- * token is 37 characters; a token-shaped run longer than this that crosses a boundary is not looked at again.
+ * A token-shaped string is looked for only where `hf_` occurs (one Buffer.indexOf per chunk in ordinary text), and
+ * decided there by TOKEN_SHAPE itself on a window of the bytes around it. This relies on TOKEN_SHAPE starting with
+ * a word boundary and `hf_`.
  */
-const SHAPE_CARRY = 4096;
+const PREFIX = Buffer.from('hf_');
+if (!TOKEN_SHAPE.source.startsWith('\\bhf_')) throw new Error('token-scan: TOKEN_SHAPE no longer starts with \\bhf_');
+const SHAPE = new RegExp(TOKEN_SHAPE.source, `${TOKEN_SHAPE.flags.replace(/[gy]/g, '')}y`);
 
-const SHAPE = new RegExp(TOKEN_SHAPE.source, `${TOKEN_SHAPE.flags.replace('g', '')}g`);
+const isAlnumByte = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+/** A "word" character of a regular expression's \b: a letter, a digit or an underscore. */
+const isWordByte = (b: number) => isAlnumByte(b) || b === 0x5f;
+
+/** Longest token-shaped run followed across a chunk boundary; a real token is 37 characters. */
+const SHAPE_CARRY = 4096;
 
 /** The tokens of one run, searched in every file of the package. */
 export class TokenScanner {
@@ -52,9 +60,13 @@ export class FileTokenScan {
   /** The last `longest - 1` bytes seen, for a known token split across chunks. */
   #tail = Buffer.alloc(0);
   #text: boolean | undefined;
-  /** Text not yet ruled out for a token shape, and where in it the search starts (after one character of context). */
-  #carry = '';
+  /**
+   * Bytes kept for the next chunk's shape search: the last bytes (a `hf_` may be split) or an undecided candidate,
+   * preceded by one byte of context unless they begin the file; `#from` is where candidates may start in them.
+   */
+  #carry: Buffer = Buffer.alloc(0);
   #from = 0;
+  #carryAtFileStart = true;
 
   constructor(needles: readonly Buffer[], longest: number) {
     this.#needles = needles;
@@ -66,12 +78,12 @@ export class FileTokenScan {
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.#findKnown(bytes)) return 'known';
     this.#text ??= !bytes.subarray(0, TEXT_PROBE_BYTES).includes(0);
-    return this.#text && this.#findShape(bytes.toString('latin1'), false) ? 'shape' : undefined;
+    return this.#text && this.#findShape(bytes, false) ? 'shape' : undefined;
   }
 
   /** The end of the file: a token-shaped string that reached the last chunk's end is complete now. */
   end(): TokenMatch | undefined {
-    return this.#text && this.#findShape('', true) ? 'shape' : undefined;
+    return this.#text && this.#findShape(Buffer.alloc(0), true) ? 'shape' : undefined;
   }
 
   #findKnown(bytes: Buffer): boolean {
@@ -87,19 +99,65 @@ export class FileTokenScan {
     return false;
   }
 
-  #findShape(next: string, atEnd: boolean): boolean {
-    const text = this.#carry + next;
-    SHAPE.lastIndex = this.#from;
-    const match = SHAPE.exec(text);
-    // A match that reaches the end of what was read may go on in the next chunk (and an underscore there undoes it).
-    if (match && (atEnd || match.index + match[0].length < text.length)) return true;
-    if (text.length > SHAPE_CARRY + 1) {
-      this.#carry = text.slice(text.length - SHAPE_CARRY - 1);
-      this.#from = 1;
-    } else {
-      this.#carry = text;
+  #findShape(next: Buffer, atEnd: boolean): boolean {
+    const carry = this.#carry;
+    if (carry.length > 0) {
+      // Only when a candidate starts in the kept bytes are they joined to the chunk (the whole chunk is not copied).
+      const first = Buffer.concat([carry, next.subarray(0, PREFIX.length)]).indexOf(PREFIX, this.#from);
+      if (first !== -1 && first < carry.length) {
+        const buf = Buffer.concat([carry, next]);
+        return this.#scan(buf, this.#from, this.#carryAtFileStart ? undefined : NaN, atEnd);
+      }
     }
+    // The byte before the chunk is the context of a candidate at its start (none at the very start of the file).
+    const before = carry.length > 0 ? carry[carry.length - 1] : undefined;
+    return this.#scan(next, 0, before, atEnd);
+  }
+
+  /**
+   * Candidates in `buf` from `from`; `before` is the byte preceding `buf` (undefined: `buf` begins the file; NaN:
+   * `buf[0]` is itself context, so `from` ≥ 1 unless the file begins there).
+   */
+  #scan(buf: Buffer, from: number, before: number | undefined, atEnd: boolean): boolean {
+    for (let at = buf.indexOf(PREFIX, from); at !== -1; at = buf.indexOf(PREFIX, at + 1)) {
+      // The byte before the candidate, so TOKEN_SHAPE's leading \b sees what precedes it.
+      const previous = at > 0 ? buf[at - 1] : Number.isNaN(before) ? undefined : before;
+      // Most `hf_` in text are no token at all (`hf_transfer`, `hf_ `): a glance at the bytes around rules them out.
+      const after = buf[at + PREFIX.length];
+      if ((previous !== undefined && isWordByte(previous)) || (after !== undefined && !isAlnumByte(after))) continue;
+      const lead = previous === undefined ? '' : String.fromCharCode(previous);
+      for (let size = 64; ; size *= 4) {
+        const windowEnd = Math.min(buf.length, at + size);
+        SHAPE.lastIndex = lead.length;
+        const matched = SHAPE.exec(lead + buf.toString('latin1', at, windowEnd)) !== null;
+        // A match cut by the window may go on (an underscore after it undoes it), and so may a run cut too short.
+        if (matched && at + SHAPE.lastIndex - lead.length < windowEnd) return true;
+        if (windowEnd < buf.length) {
+          if (!matched) break;
+          continue;
+        }
+        if (atEnd) {
+          if (matched) return true;
+          break;
+        }
+        // Undecided until the next chunk: keep it, and what follows (a run longer than SHAPE_CARRY is let go).
+        if (buf.length - at > SHAPE_CARRY) break;
+        this.#keep(lead, buf.subarray(at));
+        return false;
+      }
+    }
+    // A `hf_` split across the boundary: keep the last two bytes, with the one before them as context.
+    const tailStart = Math.max(from, buf.length - (PREFIX.length - 1));
+    const previous = tailStart > 0 ? buf[tailStart - 1] : Number.isNaN(before) ? undefined : before;
+    this.#keep(previous === undefined ? '' : String.fromCharCode(previous), buf.subarray(tailStart));
     return false;
+  }
+
+  /** Keep `bytes` (copied: the chunk's buffer is reused) after their context byte `lead` ('' at the file's start). */
+  #keep(lead: string, bytes: Buffer): void {
+    this.#carry = Buffer.concat([Buffer.from(lead, 'latin1'), bytes]);
+    this.#from = lead.length;
+    this.#carryAtFileStart = lead.length === 0;
   }
 }
 

@@ -93,6 +93,7 @@ export interface LicensingContext {
   cacheDir?: string;
   env?: NodeJS.ProcessEnv;
   onProgress: ProgressSink;
+  signal?: AbortSignal;
 }
 
 /** Resolves lineage, runs the checks and gathers the texts; the default is the license engine (./licensing.ts). */

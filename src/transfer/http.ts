@@ -10,8 +10,9 @@
  * loopback pull had per-chunk HTTP and stream work, GC of socket buffers and postMessage at about 40% of the client's
  * CPU). Slab bytes are not overwritten while a chunk in them is in use: a connection takes another slab when its
  * current one is nearly used up, and a used-up slab is reused only once the caller has released every chunk in it
- * (`releaseChunk`, after the bytes are on disk and hashed); chunks never released are left to the garbage collector.
+ * (`body.release`, after the bytes are on disk and hashed); chunks never released are left to the garbage collector.
  * With NODE_USE_ENV_PROXY set, requests go through node:http instead, which is what honours HTTP(S)_PROXY there.
+ * Each HttpClient owns its connections and slabs; the engine takes any `HttpGet` (fetch-get.ts is Node's fetch).
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
@@ -21,6 +22,11 @@ import tls from 'node:tls';
 export interface Body extends AsyncIterable<Buffer> {
   /** Stop reading (the connection is closed, not reused). */
   destroy(error?: Error): void;
+  /**
+   * The caller is done with a chunk this body gave (written and hashed): its memory may be reused. At most once per
+   * chunk; a chunk never released is left to the garbage collector. Absent where chunks are never reused.
+   */
+  release?(chunk: Uint8Array): void;
 }
 
 export interface HttpAnswer {
@@ -43,6 +49,9 @@ export interface GetOptions {
   idleTimeoutMs?: number;
 }
 
+/** What the transfer engine needs from an HTTP client: a GET that shows every redirect hop's answer to it. */
+export type HttpGet = (url: string, options: GetOptions) => Promise<HttpAnswer>;
+
 const SLAB_BYTES = 1024 * 1024;
 /** A read gets at least this much room; below it the rest of the slab is left unused and a fresh one is taken. */
 const MIN_READ = 128 * 1024;
@@ -63,40 +72,43 @@ interface Slab {
   retired: boolean;
 }
 
-const slabs = new WeakMap<ArrayBufferLike, Slab>();
-const freeSlabs: Slab[] = [];
-
-function takeSlab(): Slab {
-  const slab = freeSlabs.pop();
-  if (slab) {
-    slab.retired = false;
-    return slab;
-  }
-  const fresh: Slab = { bytes: Buffer.from(new SharedArrayBuffer(SLAB_BYTES)), users: 0, retired: false };
-  slabs.set(fresh.bytes.buffer, fresh);
-  return fresh;
-}
-
-function retire(slab: Slab): void {
-  if (slab.retired) return;
-  slab.retired = true;
-  if (slab.users === 0 && freeSlabs.length < MAX_FREE_SLABS) freeSlabs.push(slab);
-}
-
 /**
- * The caller is done with a body chunk (written and hashed): its slab space may be reused. Call it at most once per
- * chunk the body gave (or for one view into it); a chunk never released is simply left to the garbage collector.
+ * The shared slabs of one client. Slab bytes are not overwritten while a chunk in them is in use: a connection takes
+ * another slab when its current one is nearly used up, and a used-up slab is reused only once every chunk in it has
+ * been released.
  */
-export function releaseChunk(chunk: Uint8Array): void {
-  const slab = slabs.get(chunk.buffer);
-  if (!slab || slab.users <= 0) return;
-  slab.users--;
-  if (slab.users === 0 && slab.retired && freeSlabs.length < MAX_FREE_SLABS) freeSlabs.push(slab);
-}
+class SlabPool {
+  readonly #slabs = new WeakMap<ArrayBufferLike, Slab>();
+  readonly #free: Slab[] = [];
 
-function hold(chunk: Buffer): void {
-  const slab = slabs.get(chunk.buffer);
-  if (slab) slab.users++;
+  take(): Slab {
+    const slab = this.#free.pop();
+    if (slab) {
+      slab.retired = false;
+      return slab;
+    }
+    const fresh: Slab = { bytes: Buffer.from(new SharedArrayBuffer(SLAB_BYTES)), users: 0, retired: false };
+    this.#slabs.set(fresh.bytes.buffer, fresh);
+    return fresh;
+  }
+
+  retire(slab: Slab): void {
+    if (slab.retired) return;
+    slab.retired = true;
+    if (slab.users === 0 && this.#free.length < MAX_FREE_SLABS) this.#free.push(slab);
+  }
+
+  hold(chunk: Buffer): void {
+    const slab = this.#slabs.get(chunk.buffer);
+    if (slab) slab.users++;
+  }
+
+  release(chunk: Uint8Array): void {
+    const slab = this.#slabs.get(chunk.buffer);
+    if (!slab || slab.users <= 0) return;
+    slab.users--;
+    if (slab.users === 0 && slab.retired && this.#free.length < MAX_FREE_SLABS) this.#free.push(slab);
+  }
 }
 
 function netError(message: string, code: string): Error {
@@ -108,6 +120,7 @@ function abortError(signal: AbortSignal): Error {
 }
 
 class ResponseBody implements Body {
+  readonly #pool: SlabPool;
   readonly #queue: Buffer[] = [];
   #queued = 0;
   #ended = false;
@@ -117,9 +130,14 @@ class ResponseBody implements Body {
   readonly #abandon: (error?: Error) => void;
   paused = false;
 
-  constructor(resume: () => void, abandon: (error?: Error) => void) {
+  constructor(pool: SlabPool, resume: () => void, abandon: (error?: Error) => void) {
+    this.#pool = pool;
     this.#resume = resume;
     this.#abandon = abandon;
+  }
+
+  release(chunk: Uint8Array): void {
+    this.#pool.release(chunk);
   }
 
   get finished(): boolean {
@@ -129,7 +147,7 @@ class ResponseBody implements Body {
   /** From the connection; false asks it to pause the socket. */
   push(chunk: Buffer): boolean {
     if (this.finished) return true;
-    hold(chunk);
+    this.#pool.hold(chunk);
     this.#queue.push(chunk);
     this.#queued += chunk.length;
     this.#notify();
@@ -158,7 +176,7 @@ class ResponseBody implements Body {
   destroy(error?: Error): void {
     if (this.#ended) return;
     this.#error ??= error ?? netError('body destroyed', 'ERR_STREAM_DESTROYED');
-    for (const chunk of this.#queue.splice(0)) releaseChunk(chunk);
+    for (const chunk of this.#queue.splice(0)) this.#pool.release(chunk);
     this.#abandon(error);
   }
 
@@ -203,7 +221,8 @@ interface Exchange {
 class Connection {
   readonly key: string;
   readonly socket: net.Socket;
-  #slab = takeSlab();
+  readonly #pool: SlabPool;
+  #slab: Slab;
   #offset = 0;
   #exchange: Exchange | undefined;
   #answered = false;
@@ -212,7 +231,9 @@ class Connection {
   reused = false;
   onIdleClose: (() => void) | undefined;
 
-  constructor(url: URL) {
+  constructor(url: URL, pool: SlabPool) {
+    this.#pool = pool;
+    this.#slab = pool.take();
     this.key = url.origin;
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const secure = url.protocol === 'https:';
@@ -229,8 +250,8 @@ class Connection {
 
   #nextBuffer(): Uint8Array {
     if (SLAB_BYTES - this.#offset < MIN_READ) {
-      retire(this.#slab);
-      this.#slab = takeSlab();
+      this.#pool.retire(this.#slab);
+      this.#slab = this.#pool.take();
       this.#offset = 0;
     }
     return this.#slab.bytes.subarray(this.#offset);
@@ -301,6 +322,7 @@ class Connection {
     else ex.framing = { kind: 'close' };
     if (ex.framing.kind === 'close') ex.keepAlive = false;
     const body = new ResponseBody(
+      this.#pool,
       () => this.socket.resume(),
       (error) => this.#finish(ex, false, error),
     );
@@ -428,7 +450,7 @@ class Connection {
   #closed(error: Error | undefined): void {
     const first = !this.closed;
     this.closed = true;
-    if (first) retire(this.#slab);
+    if (first) this.#pool.retire(this.#slab);
     const ex = this.#exchange;
     if (ex) {
       if (!error && ex.body && ex.framing.kind === 'close') this.#finish(ex, false);
@@ -445,55 +467,18 @@ class Connection {
   }
 }
 
-const idle = new Map<string, Connection[]>();
-
-function checkout(url: URL): Connection {
-  const list = idle.get(url.origin);
-  while (list && list.length > 0) {
-    const conn = list.pop() as Connection;
-    if (!conn.closed && !conn.socket.destroyed) return conn;
-  }
-  return new Connection(url);
-}
-
-function checkin(conn: Connection): void {
-  let list = idle.get(conn.key);
-  if (!list) idle.set(conn.key, (list = []));
-  list.push(conn);
-  conn.onIdleClose = () => {
-    const l = idle.get(conn.key);
-    const i = l?.indexOf(conn) ?? -1;
-    if (l && i >= 0) l.splice(i, 1);
-  };
-}
-
-async function once(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined, idleTimeoutMs: number) {
-  for (let fresh = false; ; fresh = true) {
-    const conn = fresh ? new Connection(url) : checkout(url);
-    const wasReused = conn.reused;
-    try {
-      return await conn.request(`${url.pathname}${url.search}`, url.host, headers, signal, idleTimeoutMs, (reusable) => {
-        if (reusable) checkin(conn);
-      });
-    } catch (error) {
-      // A kept-alive socket that the server closed meanwhile fails before any answer byte: try once on a new one.
-      if (!wasReused || fresh || conn.answered || signal?.aborted || !isConnectionError(error)) throw error;
-    }
-  }
-}
-
 function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code;
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED';
 }
 
-// node:http, only where NODE_USE_ENV_PROXY asks Node to route requests through a proxy.
-const agents = {
-  http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
-  https: new https.Agent({ keepAlive: true, maxSockets: 64 }),
-};
+interface Answer {
+  status: number;
+  headers: Record<string, string | undefined>;
+  body: Body & { resume?: () => void };
+}
 
-function onceNodeHttp(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined, idleTimeoutMs: number): Promise<{ status: number; headers: Record<string, string | undefined>; body: IncomingMessage }> {
+function nodeHttpGet(agents: { http: http.Agent; https: https.Agent }, url: URL, headers: Record<string, string>, signal: AbortSignal | undefined, idleTimeoutMs: number): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const lib = url.protocol === 'https:' ? https : http;
     const req = lib.request(url, { method: 'GET', headers, agent: url.protocol === 'https:' ? agents.https : agents.http, signal });
@@ -508,27 +493,106 @@ function onceNodeHttp(url: URL, headers: Record<string, string>, signal: AbortSi
   });
 }
 
-/** GET `url`, following redirects by hand; the caller must consume or destroy `body`. */
-export async function httpGet(url: string, options: GetOptions): Promise<HttpAnswer> {
-  let current = new URL(url);
-  const maxRedirects = options.maxRedirects ?? 10;
-  const viaNode = Boolean(process.env.NODE_USE_ENV_PROXY);
-  for (let hop = 0; ; hop++) {
-    const headers: Record<string, string> = { 'accept-encoding': 'identity', ...options.headers };
-    if (options.authHeaders && current.origin === options.authOrigin) Object.assign(headers, options.authHeaders);
-    const timeout = options.idleTimeoutMs ?? 60_000;
-    const res = viaNode ? await onceNodeHttp(current, headers, options.signal, timeout) : await once(current, headers, options.signal, timeout);
-    const status = res.status;
-    if (status >= 300 && status < 400 && status !== 304 && res.headers.location) {
-      // A redirect's small body has usually come with its head (its connection then stays for reuse); else drop it.
-      if (res.body instanceof ResponseBody) res.body.destroy();
-      else res.body.resume();
-      if (hop >= maxRedirects) throw Object.assign(new Error(`too many redirects from ${url}`), { code: 'ETOOMANYREDIRECTS' });
-      current = new URL(res.headers.location, current);
-      continue;
-    }
-    return { status, headers: res.headers, body: res.body, url: current.toString() };
+export interface HttpClientOptions {
+  /**
+   * Send requests through node:http instead of the own client: what honours HTTP(S)_PROXY when NODE_USE_ENV_PROXY is
+   * set. Default: whether NODE_USE_ENV_PROXY is set in `env`.
+   */
+  viaNodeHttp?: boolean;
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * One client: its idle keep-alive connections and its slab pool (nothing module-global, so a test or a benchmark
+ * makes its own). `get` follows redirects by hand; the caller must consume or destroy the body.
+ */
+export class HttpClient {
+  readonly #pool = new SlabPool();
+  readonly #idle = new Map<string, Connection[]>();
+  readonly #viaNodeHttp: boolean;
+  #agents: { http: http.Agent; https: https.Agent } | undefined;
+
+  constructor(options: HttpClientOptions = {}) {
+    this.#viaNodeHttp = options.viaNodeHttp ?? Boolean((options.env ?? process.env).NODE_USE_ENV_PROXY);
   }
+
+  /** The transfer engine's `get`, bound to this client. */
+  readonly get: HttpGet = async (url, options) => {
+    let current = new URL(url);
+    const maxRedirects = options.maxRedirects ?? 10;
+    for (let hop = 0; ; hop++) {
+      const headers: Record<string, string> = { 'accept-encoding': 'identity', ...options.headers };
+      if (options.authHeaders && current.origin === options.authOrigin) Object.assign(headers, options.authHeaders);
+      const timeout = options.idleTimeoutMs ?? 60_000;
+      const res = this.#viaNodeHttp ? await nodeHttpGet((this.#agents ??= newAgents()), current, headers, options.signal, timeout) : await this.#once(current, headers, options.signal, timeout);
+      const status = res.status;
+      if (status >= 300 && status < 400 && status !== 304 && res.headers.location) {
+        // A redirect's small body has usually come with its head (its connection then stays for reuse); else drop it.
+        if (res.body instanceof ResponseBody) res.body.destroy();
+        else res.body.resume?.();
+        if (hop >= maxRedirects) throw Object.assign(new Error(`too many redirects from ${url}`), { code: 'ETOOMANYREDIRECTS' });
+        current = new URL(res.headers.location, current);
+        continue;
+      }
+      return { status, headers: res.headers, body: res.body, url: current.toString() };
+    }
+  };
+
+  /** See Body.release. */
+  release(chunk: Uint8Array): void {
+    this.#pool.release(chunk);
+  }
+
+  #checkout(url: URL): Connection {
+    const list = this.#idle.get(url.origin);
+    while (list && list.length > 0) {
+      const conn = list.pop() as Connection;
+      if (!conn.closed && !conn.socket.destroyed) return conn;
+    }
+    return new Connection(url, this.#pool);
+  }
+
+  #checkin(conn: Connection): void {
+    let list = this.#idle.get(conn.key);
+    if (!list) this.#idle.set(conn.key, (list = []));
+    list.push(conn);
+    conn.onIdleClose = () => {
+      const l = this.#idle.get(conn.key);
+      const i = l?.indexOf(conn) ?? -1;
+      if (l && i >= 0) l.splice(i, 1);
+    };
+  }
+
+  async #once(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined, idleTimeoutMs: number): Promise<Answer> {
+    for (let fresh = false; ; fresh = true) {
+      const conn = fresh ? new Connection(url, this.#pool) : this.#checkout(url);
+      const wasReused = conn.reused;
+      try {
+        return await conn.request(`${url.pathname}${url.search}`, url.host, headers, signal, idleTimeoutMs, (reusable) => {
+          if (reusable) this.#checkin(conn);
+        });
+      } catch (error) {
+        // A kept-alive socket that the server closed meanwhile fails before any answer byte: try once on a new one.
+        if (!wasReused || fresh || conn.answered || signal?.aborted || !isConnectionError(error)) throw error;
+      }
+    }
+  }
+}
+
+function newAgents(): { http: http.Agent; https: https.Agent } {
+  return { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) };
+}
+
+let sharedClient: HttpClient | undefined;
+
+/** GET through a client shared by callers that bring none (made on first use, from process.env). */
+export function httpGet(url: string, options: GetOptions): Promise<HttpAnswer> {
+  return (sharedClient ??= new HttpClient()).get(url, options);
+}
+
+/** Release a chunk that a body of the shared client gave (see Body.release). */
+export function releaseChunk(chunk: Uint8Array): void {
+  sharedClient?.release(chunk);
 }
 
 /** Read at most `limit` bytes of a body as text (for error messages), then drop the rest. */

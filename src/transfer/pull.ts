@@ -5,7 +5,7 @@
  * `--offline` touches no network and re-hashes what the lockfile names.
  */
 import { dirname, relative as relativePath, resolve as resolvePath, sep } from 'node:path';
-import { AccessError, IntegrityError, NetworkError, UsageError } from '../errors.ts';
+import { AbortError, AccessError, IntegrityError, NetworkError, UsageError } from '../errors.ts';
 import { connectHub, type HubClient, type RemoteFile } from '../hub/client.ts';
 import { offlineFromEnv, resolveCacheDir } from '../hub/config.ts';
 import { checkRepoId, isCommit } from '../hub/ids.ts';
@@ -18,7 +18,9 @@ import {
 } from '../integrity/lockfile.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { checkSpace, freeBytes } from './disk.ts';
-import { TransferEngine, discardPartial, partialBytes, type TransferTarget } from './engine.ts';
+import { TransferEngine } from './engine.ts';
+import { HttpClient, type HttpGet } from './http.ts';
+import { discardPartial, partialBytes, type TransferTarget } from './resume-state.ts';
 import { CacheLayout, LocalDirLayout, type Layout, type PlacedFile } from './layout.ts';
 import { acquireLock } from './lock.ts';
 import type { RetryPolicy } from '../util/retry.ts';
@@ -50,7 +52,10 @@ export interface PullOptions {
   signal?: AbortSignal;
   /** Environment to read HF_* from. Default process.env. */
   env?: Record<string, string | undefined>;
-  /** Tuning (tests, benchmarks). */
+  /** Folder that relative paths (lockfile, localDir, cacheDir) are resolved from. Default process.cwd(). */
+  cwd?: string;
+  /** Tuning (tests, benchmarks). `get`: the HTTP client for file bytes; default the own client (http.ts). */
+  get?: HttpGet;
   retry?: RetryPolicy;
   pieceSize?: number;
   idleTimeoutMs?: number;
@@ -145,15 +150,33 @@ function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
+/**
+ * Pull a repo (see the module comment). When `signal` aborts, it stops at the next byte, lock or hash step and throws
+ * an AbortError: partial downloads stay with their resume records, nothing is placed half-written, the lockfile is
+ * not changed.
+ */
 export async function pull(options: PullOptions): Promise<PullResult> {
+  try {
+    return await pullRepo(options);
+  } catch (error) {
+    if (options.signal?.aborted) {
+      throw new AbortError('pull stopped; partial downloads are kept and the next run resumes them; the lockfile was not changed', { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function pullRepo(options: PullOptions): Promise<PullResult> {
   const env = options.env ?? process.env;
   const repo = checkRepoId(options.repo);
   const onProgress = options.onProgress;
   const offline = options.offline ?? offlineFromEnv(env);
-  const lockPath = options.lockfile === false ? undefined : resolvePath(options.lockfile ?? DEFAULT_LOCKFILE);
+  const cwd = options.cwd ?? process.cwd();
+  const lockPath = options.lockfile === false ? undefined : resolvePath(cwd, options.lockfile ?? DEFAULT_LOCKFILE);
   const lock = lockPath ? await readLockfile(lockPath) : undefined;
   const locked = lock?.repos[repo];
-  const layout: Layout = options.localDir ? new LocalDirLayout(resolvePath(options.localDir)) : new CacheLayout(resolveCacheDir(options.cacheDir, env), repo);
+  const localDir = options.localDir ? resolvePath(cwd, options.localDir) : undefined;
+  const layout: Layout = localDir ? new LocalDirLayout(localDir) : new CacheLayout(resolvePath(cwd, resolveCacheDir(options.cacheDir, env)), repo);
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
 
   if (options.frozen && !locked) {
@@ -224,7 +247,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       const record = await matchingRecord(layout.recordPath(pf), location, expected);
       if (record) return finished(f, 'present', 'record', location, record.sha256);
     }
-    const got = await hashFile(location, { gitSha1: f.lfsSha256 === undefined });
+    const got = await hashFile(location, { gitSha1: f.lfsSha256 === undefined, signal: options.signal });
     if (digestsMatch(got, expected)) {
       await writeVerificationRecord(layout.recordPath(pf), location, got);
       return finished(f, 'present', 'hashed', location, got.sha256);
@@ -269,6 +292,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
 
   const engine = new TransferEngine({
     endpoint: client.endpoint,
+    get: options.get ?? new HttpClient({ env }).get,
     ...(client.hasToken ? { authHeaders: client.authHeaders(client.endpoint) } : {}),
     concurrency,
     ...(options.pieceSize ? { pieceSize: options.pieceSize } : {}),
@@ -379,7 +403,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
         commit,
         files,
         selection: runSelection,
-        localDir: options.localDir ? lockedLocalDir(lockPath, resolvePath(options.localDir)) : undefined,
+        localDir: localDir ? lockedLocalDir(lockPath, localDir) : undefined,
       });
       if (!lock || serializeLockfile(next) !== serializeLockfile(lock)) {
         await writeLockfile(lockPath, next);
@@ -462,8 +486,9 @@ async function pullOffline(repo: string, options: PullOptions, layout: Layout, l
     const location = layout.filePath(commit, pf);
     let got;
     try {
-      got = await hashFile(location);
-    } catch {
+      got = await hashFile(location, { signal: options.signal });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
       missing.push(path);
       continue;
     }

@@ -106,3 +106,35 @@ test('help lists the commands that exist, and only those', async () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /\bconfig\b/);
 });
+
+// Issue 17 §11: values are validated when the configuration is loaded, and `llama config` reports them.
+for (const [name, config, wanted] of [
+  ['quantize.type not a quant type', { quantize: { type: 'Q4_K_X' } }, /quantize\.type: a quantization type \(did you mean Q4_K_S\?\): one of Q4_0, .*Q4_K_M/],
+  ['quantize.device not a device', { quantize: { device: 'tpu' } }, /quantize\.device: .*"auto"\|"cpu"\|"gpu"/],
+  ['derivative.version not semver', { derivative: { version: '1.0' } }, /derivative\.version: a semantic version such as 1\.0\.0/],
+  ['an empty path', { pull: { lock: '' } }, /pull\.lock: a path/],
+  ['a misspelt key', { quantise: { type: 'Q4_K_M' } }, /quantise: unknown key .*; did you mean quantize\?/],
+  ['a misspelt nested key', { derivative: { versoin: '1.0.0' } }, /derivative\.versoin: unknown key .*; did you mean version\?/],
+] as const) {
+  test(`llama config: ${name} → exit 2 naming the key`, async () => {
+    const dir = await project({ '.llamarc.json': JSON.stringify(config) });
+    try {
+      const r = await runCli(['config'], { cwd: dir });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, wanted);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('llama config: valid values load (type in any case, semver with pre-release)', async () => {
+  const dir = await project({ '.llamarc.json': JSON.stringify({ quantize: { type: 'q4_k_m', device: 'cpu' }, derivative: { version: '1.2.3-rc.1' } }) });
+  try {
+    const r = await runCli(['config', '--json'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { config: { quantize: { type: string } } }).config.quantize.type, 'q4_k_m');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

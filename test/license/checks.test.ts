@@ -367,3 +367,14 @@ test('a derivative directory\'s exact LICENSE of a license outside the lineage n
     assert.equal(f.license, 'llama3.1', 'the finding is about the license the file should be');
   }
 });
+
+test('license texts are found by the names packages write (LICENSE-<id>.txt, USE_POLICY-<id>.md, LICENSE-MODEL), not by any name starting with "license"', async (t) => {
+  const dir = await tempDir(t);
+  await makeCheckpoint(join(dir, 'm'), {
+    card: { license: 'llama3.1' },
+    files: { 'LICENSE-llama3.1.txt': await template('llama3.1'), 'USE_POLICY-llama3.1.md': await template('llama3.1', 'USE_POLICY.md'), 'LICENSE-MODEL': await template('llama3.1'), 'license_plate.onnx': 'not a text' },
+  });
+  const lineage = await resolveLineage({ baseModels: ['./m'], baseDir: dir, offline: true });
+  assert.deepEqual(lineage.roots[0]!.texts.map((x) => x.file.slice(join(dir, 'm').length + 1)).sort(), ['LICENSE-MODEL', 'LICENSE-llama3.1.txt', 'USE_POLICY-llama3.1.md']);
+  assert.ok(lineage.roots[0]!.texts.every((x) => x.status === 'ok'));
+});

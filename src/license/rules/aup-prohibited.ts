@@ -7,14 +7,14 @@ import { defineRule, type Draft } from './rule.ts';
  */
 const DEFENSIVE = /\b(detect|filter|prevent|classif|moderat|analy[sz]|protect|defen[cs]|screen|report|flag|mitigat|counter|combat|fight|block|remov)\w*/;
 
-export interface UseMatch {
+interface UseMatch {
   category: string;
   /** `id`: the use is a catalog category id; `keyword`: free text naming the topic; `defensive`: the topic in a defensive context. */
   how: 'id' | 'keyword' | 'defensive';
 }
 
 /** The catalog categories an intended use falls in: by category id, or by the category's keywords in free text. */
-export function categoriesOfUse(use: string): UseMatch[] {
+function categoriesOfUse(use: string): UseMatch[] {
   const lower = use.trim().toLowerCase();
   if (AUP_CATEGORIES[lower]) return [{ category: lower, how: 'id' }];
   const how = DEFENSIVE.test(lower) ? 'defensive' : 'keyword';
