@@ -30,7 +30,8 @@ export { resolveToken } from './hub/token.ts';
 export { HubClient, connectHub, type ConnectHubOptions } from './hub/client.ts';
 
 // `llama quantize`: formats, conversion, the bit-exact quantizers
-export { quantize, type QuantizeOptions, type QuantizeResult, type QuantizeDevice, type QuantizeAdapter } from './quantize/quantize.ts';
+export { quantize, type QuantizeOptions, type QuantizeResult, type QuantizeAdapter } from './quantize/quantize.ts';
+export { resolveQuantizeOptions, type QuantizeFlags } from './quantize/options.ts';
 export { readGguf, GgufWriter, GgufTensorReader, type GgufFile, type GgufKv, type GgufTensorInfo } from './formats/gguf.ts';
 export { readSafetensorsHeader, type SafetensorsHeader, type SafetensorsTensor } from './formats/safetensors.ts';
 export { parseFtype, FTYPE_NAMES, GGML_TYPES, LLAMA_FTYPES, rowSizeBytes, type GgmlTypeName, type LlamaFtype } from './quant/types.ts';
@@ -62,7 +63,7 @@ export {
 // The GPU quantization kernels (WGSL through Dawn), byte-identical to the CPU path
 export { createGpuQuantizer, GPU_TYPES, type GpuQuantizer, type GpuQuantizerOptions, type GpuSource, type GpuLimits } from './quant/gpu/runner.ts';
 export { openGpu, probeGpu, isSoftwareAdapter, vulkanDiagnosis, missingGpuError, type GpuAdapterInfo } from './quant/gpu/device.ts';
-export { selectQuantDevice, QUANT_DEVICE_MODES, type QuantDeviceMode, type QuantDeviceChoice } from './quant/gpu/select.ts';
+export { selectQuantDevice, QUANT_DEVICE_MODES, type QuantDeviceMode, type QuantDevice, type QuantDeviceChoice } from './quant/gpu/select.ts';
 
 // Delivery: publishing (Hub, OCI registries) and OpenSSF model signatures.
 export * from './publish/index.ts';

@@ -8,6 +8,7 @@
  */
 import semver from 'semver';
 import { z } from 'zod';
+import { QUANT_DEVICE_MODES } from '../quant/gpu/modes.ts';
 import { FTYPE_NAMES } from '../quant/types.ts';
 import { nearest } from '../util/nearest.ts';
 
@@ -72,7 +73,7 @@ export const pullSchema = z.strictObject({
 
 export const quantizeSchema = z.strictObject({
   type: quantType.optional(),
-  device: z.enum(['auto', 'cpu', 'gpu']).optional(),
+  device: z.enum(QUANT_DEVICE_MODES).optional(),
   threads: z.number().int().min(1).optional(),
 });
 

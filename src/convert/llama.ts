@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.ts';
 import { kv, type GgufKv } from '../formats/gguf.ts';
-import { num, type HfModelConfig } from './model-config.ts';
+import { HPARAM_KEYS, num, type HfModelConfig } from './model-config.ts';
 
 /**
  * `set_gguf_parameters` of TextModel then LlamaModel (current upstream order: rope scaling before freq_base, which
@@ -15,15 +15,15 @@ import { num, type HfModelConfig } from './model-config.ts';
 export function llamaParameterKvs(config: HfModelConfig, ftype: number): GgufKv[] {
   const raw = config.raw;
   const out: GgufKv[] = [kv.u32('llama.block_count', config.nLayer)];
-  const nCtx = num(raw, ['max_position_embeddings', 'n_ctx', 'n_positions', 'max_length', 'max_sequence_length', 'model_max_length']);
+  const nCtx = num(raw, HPARAM_KEYS.contextLength);
   if (nCtx !== undefined) out.push(kv.u32('llama.context_length', nCtx));
-  const nEmbd = num(raw, ['hidden_size', 'n_embd', 'dim']);
+  const nEmbd = num(raw, HPARAM_KEYS.embeddingLength);
   if (nEmbd !== undefined) out.push(kv.u32('llama.embedding_length', nEmbd));
-  const nFf = num(raw, ['prefix_dense_intermediate_size', 'dense_intermediate_size', 'intermediate_size', 'n_inner', 'hidden_dim']);
+  const nFf = num(raw, HPARAM_KEYS.feedForwardLength);
   if (nFf !== undefined) out.push(kv.u32('llama.feed_forward_length', nFf));
-  const nHead = num(raw, ['num_attention_heads', 'n_head', 'n_heads']);
+  const nHead = num(raw, HPARAM_KEYS.headCount);
   if (nHead !== undefined) out.push(kv.u32('llama.attention.head_count', nHead));
-  const nHeadKv = num(raw, ['num_key_value_heads', 'n_kv_heads']);
+  const nHeadKv = num(raw, HPARAM_KEYS.headCountKv);
   if (nHeadKv !== undefined) out.push(kv.u32('llama.attention.head_count_kv', nHeadKv));
   if (raw.is_causal === false) out.push(kv.bool('llama.attention.causal', false));
   const rope = ropeParameters(raw);
@@ -38,11 +38,11 @@ export function llamaParameterKvs(config: HfModelConfig, ftype: number): GgufKv[
     });
   }
   if (typeof rope.rope_theta === 'number') out.push(kv.f32('llama.rope.freq_base', rope.rope_theta));
-  const rmsEps = num(raw, ['rms_norm_eps', 'norm_eps']);
+  const rmsEps = num(raw, HPARAM_KEYS.rmsNormEps);
   if (rmsEps !== undefined) out.push(kv.f32('llama.attention.layer_norm_rms_epsilon', rmsEps));
-  const normEps = num(raw, ['layer_norm_eps', 'layer_norm_epsilon', 'norm_epsilon']);
+  const normEps = num(raw, HPARAM_KEYS.layerNormEps);
   if (normEps !== undefined) out.push(kv.f32('llama.attention.layer_norm_epsilon', normEps));
-  const headDim = num(raw, ['head_dim']);
+  const headDim = num(raw, HPARAM_KEYS.headDim);
   if (headDim !== undefined) {
     out.push(kv.u32('llama.attention.key_length', headDim));
     out.push(kv.u32('llama.attention.value_length', headDim));
@@ -62,10 +62,10 @@ function ropeParameters(raw: Record<string, unknown>): Record<string, unknown> {
   const rope: Record<string, unknown> = source !== null && typeof source === 'object' && !Array.isArray(source) ? { ...(source as Record<string, unknown>) } : {};
   const full = rope.full_attention;
   if (full !== null && typeof full === 'object') return full as Record<string, unknown>;
-  const theta = num(raw, ['global_rope_theta', 'rope_global_theta', 'rope_theta_global', 'rope_theta', 'rotary_emb_base']);
+  const theta = num(raw, HPARAM_KEYS.ropeTheta);
   if (!('rope_theta' in rope) && theta !== undefined) rope.rope_theta = theta;
   if (!('rope_type' in rope) && rope.type !== undefined) rope.rope_type = rope.type;
-  const original = num(raw, ['original_max_position_embeddings']);
+  const original = num(raw, HPARAM_KEYS.originalContextLength);
   if (!('original_max_position_embeddings' in rope) && original !== undefined) rope.original_max_position_embeddings = original;
   return rope;
 }

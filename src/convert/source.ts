@@ -6,15 +6,14 @@
 import { open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { IntegrityError, UsageError } from '../errors.ts';
-import { getKv, GgufTensorReader, readGguf, type GgufKv } from '../formats/gguf.ts';
-import { decodeFloats, isFloatDtype, rowCount, SafetensorsCheckpoint, unsupportedDtype, type SafetensorsTensor } from '../formats/safetensors.ts';
+import { getKv, GgufTensorReader, kv, readGguf, type GgufKv } from '../formats/gguf.ts';
+import { decodeFloats, rowCount, SafetensorsCheckpoint, unsupportedDtype, type SafetensorsTensor } from '../formats/safetensors.ts';
 import type { ModelFacts } from '../quant/choose.ts';
+import { isFloatTypeName, type FloatTypeName } from '../quant/types.ts';
 import { ggufTensorName, llama3RopeFactors, llamaParameterKvs, permuteHeads } from './llama.ts';
 import { readHfModelConfig, type HfModelConfig } from './model-config.ts';
 import { metadataKvs, readGenerationConfig, readModelCard, resolveMetadata } from './metadata.ts';
 import { vocabKvs } from './vocab.ts';
-
-export type FloatTypeName = 'F32' | 'F16' | 'BF16';
 
 export interface SourceTensor {
   /** GGUF name. */
@@ -65,9 +64,18 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
   const checkpoint = await SafetensorsCheckpoint.open(dir);
   try {
     const tensors: SourceTensor[] = [];
+    for (const st of checkpoint.tensors) {
+      const name = ggufTensorName(st.name);
+      if (name === null) continue;
+      if (!isFloatTypeName(st.dtype)) throw unsupportedDtype(st);
+      tensors.push(hfTensor(checkpoint, st, name, config));
+    }
+    // the weights bound the sizes config.json claims before anything is allocated from them (rope factors, vocab)
+    checkShapes(tensors, config, dir);
     const rope = llama3RopeFactors(config);
     if (rope !== undefined) {
-      tensors.push({
+      // convert_hf_to_gguf.py yields rope_freqs before the checkpoint's tensors
+      tensors.unshift({
         name: 'rope_freqs.weight',
         ne: [rope.length],
         nDims: 1,
@@ -77,13 +85,6 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
         readRows: async () => rope.slice(),
       });
     }
-    for (const st of checkpoint.tensors) {
-      const name = ggufTensorName(st.name);
-      if (name === null) continue;
-      if (!isFloatDtype(st.dtype)) throw unsupportedDtype(st);
-      tensors.push(hfTensor(checkpoint, st, name, config));
-    }
-    checkShapes(tensors, config, dir);
     const hasOutput = tensors.some((t) => t.name === 'output.weight');
     const card = await readModelCard(dir);
     const totalParams = tensors.reduce((sum, t) => sum + t.ne.reduce((a, b) => a * b, 1), 0);
@@ -96,12 +97,12 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
       tensors,
       facts: { nLayer: config.nLayer, nHead: config.nHead, nHeadKv: config.nHeadKv, hasOutput },
       kvs: (fileType) => [
-        { key: 'general.architecture', value: { type: 8, value: 'llama' } },
-        { key: 'general.type', value: { type: 8, value: 'model' } },
+        kv.str('general.architecture', 'llama'),
+        kv.str('general.type', 'model'),
         ...metadataKvs(metadata),
         ...llamaParameterKvs(config, fileType),
         // current upstream prepare_metadata: quantization version, then the vocabulary (2025-02: the reverse)
-        { key: 'general.quantization_version', value: { type: 4, value: 2 } },
+        kv.u32('general.quantization_version', 2),
         ...vocab,
       ],
       close: () => checkpoint.close(),

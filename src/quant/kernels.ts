@@ -30,7 +30,7 @@ import {
   quantizeQ4_0, quantizeQ4_1, quantizeQ5_0, quantizeQ5_1, quantizeQ8_0,
 } from './legacy.ts';
 import { firstNonFinite } from './nonfinite.ts';
-import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from './types.ts';
+import { GGML_TYPES, isFloatTypeName, rowSizeBytes, type FloatTypeName, type GgmlTypeName } from './types.ts';
 import { isWasmQuantType, wasmKernels, type WasmQuantType } from './wasm-kernels.ts';
 
 type BlockQuantizer = (x: Float32Array, xOff: number, nBlocks: number, y: Uint8Array, yOff: number) => void;
@@ -120,13 +120,11 @@ function unsupported(type: string): UsageError {
   });
 }
 
-const FLOAT_TYPES: ReadonlySet<GgmlTypeName> = new Set(['F32', 'F16', 'BF16']);
-
 /**
  * A block type cannot hold NaN/Inf (llama-quantize's validation refuses what the reference quantizers make of them,
  * and what they make of them is undefined behaviour in C); the F32/F16/BF16 conversions keep them, as ggml does.
  */
-function refuseNonFinite(srcType: SourceType, bytes: Uint8Array, dstType: GgmlTypeName): void {
+function refuseNonFinite(srcType: FloatTypeName, bytes: Uint8Array, dstType: GgmlTypeName): void {
   const element = firstNonFinite(srcType, bytes);
   if (element < 0) return;
   throw new IntegrityError('QUANT_NONFINITE', `element ${element} of the input is NaN or Inf, which ${dstType} blocks cannot hold`, {
@@ -156,7 +154,7 @@ export function quantizeInto(
   if (srcOffset + nElements > src.length || dstOffset + bytes > dst.length) {
     throw new RangeError(`quantizeInto: ${type} range outside the buffers`);
   }
-  if (!FLOAT_TYPES.has(type)) refuseNonFinite('F32', new Uint8Array(src.buffer, src.byteOffset + srcOffset * 4, nElements * 4), type);
+  if (!isFloatTypeName(type)) refuseNonFinite('F32', new Uint8Array(src.buffer, src.byteOffset + srcOffset * 4, nElements * 4), type);
   kernel(src, srcOffset, nBlocks, dst, dstOffset);
   return bytes;
 }
@@ -199,10 +197,8 @@ export function dequantizeRows(type: GgmlTypeName, bytes: Uint8Array, rowLength:
   return out;
 }
 
-export type SourceType = 'F32' | 'F16' | 'BF16';
-
 /** Whether convertInto needs a float32 scratch buffer for this pair (the WebAssembly path widens internally). */
-export function convertNeedsScratch(srcType: SourceType, dstType: GgmlTypeName): boolean {
+export function convertNeedsScratch(srcType: FloatTypeName, dstType: GgmlTypeName): boolean {
   if (srcType === dstType || srcType === 'F32') return false;
   return !(backend === 'wasm' && isWasmQuantType(dstType) && wasmKernels() !== undefined);
 }
@@ -213,7 +209,7 @@ export function convertNeedsScratch(srcType: SourceType, dstType: GgmlTypeName):
  * Returns the bytes written.
  */
 export function convertInto(
-  srcType: SourceType, src: Uint8Array, srcByteOffset: number, nElements: number,
+  srcType: FloatTypeName, src: Uint8Array, srcByteOffset: number, nElements: number,
   dstType: GgmlTypeName, dst: Uint8Array, dstOffset: number, scratch?: Float32Array,
 ): number {
   if (srcType === dstType) {

@@ -20,8 +20,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { LlamaError, UsageError } from '../errors.ts';
-import { convertInto, type SourceType } from './kernels.ts';
-import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from './types.ts';
+import { convertInto } from './kernels.ts';
+import { GGML_TYPES, rowSizeBytes, type FloatTypeName, type GgmlTypeName } from './types.ts';
 import type { WorkerJob, WorkerReply } from './worker.ts';
 
 export interface QuantPoolOptions {
@@ -30,7 +30,7 @@ export interface QuantPoolOptions {
 }
 
 export interface ConvertRequest {
-  srcType: SourceType;
+  srcType: FloatTypeName;
   src: Uint8Array;
   dstType: GgmlTypeName;
   rowLength: number;
@@ -161,7 +161,7 @@ export class QuantPool {
   }
 
   private async runParts(
-    src: Uint8Array, srcType: SourceType, srcSize: number, dst: Uint8Array, dstType: GgmlTypeName, dstRow: number,
+    src: Uint8Array, srcType: FloatTypeName, srcSize: number, dst: Uint8Array, dstType: GgmlTypeName, dstRow: number,
     rowLength: number, nRows: number,
   ): Promise<void> {
     this.start();

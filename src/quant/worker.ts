@@ -4,12 +4,12 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { LlamaError, type ExitClass } from '../errors.ts';
-import { convertInto, convertNeedsScratch, type SourceType } from './kernels.ts';
-import type { GgmlTypeName } from './types.ts';
+import { convertInto, convertNeedsScratch } from './kernels.ts';
+import type { FloatTypeName, GgmlTypeName } from './types.ts';
 
 export interface WorkerJob {
   id: number;
-  srcType: SourceType;
+  srcType: FloatTypeName;
   src: SharedArrayBuffer | ArrayBuffer;
   srcByteOffset: number;
   nElements: number;

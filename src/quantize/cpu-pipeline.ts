@@ -1,7 +1,7 @@
 /** The CPU path of a quantize run: each tensor read, checked, converted by the worker pool and written, in chunks. */
 import { tensorRows } from '../convert/source.ts';
 import type { QuantPool } from '../quant/pool.ts';
-import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from '../quant/types.ts';
+import { GGML_TYPES, rowSizeBytes, type FloatTypeName, type GgmlTypeName } from '../quant/types.ts';
 import { throwIfInterrupted } from './abort.ts';
 import { checkChunkFinite, nonFiniteInChunk } from './nonfinite.ts';
 import type { Planned } from './plan.ts';
@@ -77,7 +77,7 @@ export async function produceTensor(
       } else {
         // the kernels refuse NaN/Inf themselves, in the workers (a second scan here would cost the main thread)
         out = await pool.convert({
-          srcType: chunk.type as 'F32' | 'F16' | 'BF16',
+          srcType: chunk.type as FloatTypeName,
           src: chunk.bytes,
           dstType: p.type,
           rowLength,

@@ -2,7 +2,7 @@
 import { tensorRows } from '../convert/source.ts';
 import type { GpuQuantizer } from '../quant/gpu/runner.ts';
 import type { QuantPool } from '../quant/pool.ts';
-import { GGML_TYPES } from '../quant/types.ts';
+import { GGML_TYPES, type FloatTypeName } from '../quant/types.ts';
 import { throwIfInterrupted } from './abort.ts';
 import { produceTensor, type SharedScratch } from './cpu-pipeline.ts';
 import { checkChunkFinite } from './nonfinite.ts';
@@ -38,7 +38,7 @@ class GpuSourceRing {
 
 interface GpuChunk {
   bytes: Uint8Array;
-  type: 'F32' | 'F16' | 'BF16';
+  type: FloatTypeName;
   row: number;
   count: number;
 }

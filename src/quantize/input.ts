@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isGgufFile, openGgufSource, openHfSource, type ModelSource } from '../convert/source.ts';
 import { UsageError } from '../errors.ts';
+import { notRegularFileError } from '../fs/regular-file.ts';
 import { cachedSnapshot } from '../hub/cache.ts';
 import { parseRepoRef } from '../hub/ids.ts';
 
@@ -31,6 +32,8 @@ export async function openModelSource(input: string, cwd: string, cacheDir: stri
     });
   }
   if (info.isDirectory()) return openHfSource(path);
+  // a FIFO would block the first read forever
+  if (!info.isFile()) throw notRegularFileError(input, info);
   if (await isGgufFile(path)) return openGgufSource(path);
   throw new UsageError('QUANTIZE_INPUT_KIND', `${input} is not a GGUF file or a checkpoint directory`, {
     hint: 'Pass a Hugging Face checkpoint directory or an F32/F16/BF16 .gguf file.',

@@ -4,9 +4,9 @@
  * tensor order and the KVs.
  */
 import type { ModelSource, SourceTensor } from '../convert/source.ts';
-import type { GgufKv } from '../formats/gguf.ts';
+import { kv, type GgufKv } from '../formats/gguf.ts';
 import { chooseTensorType } from '../quant/choose.ts';
-import type { GgmlTypeName, LlamaFtype } from '../quant/types.ts';
+import { isFloatTypeName, type GgmlTypeName, type LlamaFtype } from '../quant/types.ts';
 
 /** llama-model-loader weight_name_comparer: layer number from `blk.%d.` (others -1), then byte order of the name. */
 export function llamaQuantizeOrder<T extends { name: string }>(tensors: readonly T[]): T[] {
@@ -28,11 +28,9 @@ export interface Planned {
   fallbackFrom?: GgmlTypeName;
 }
 
-const FLOAT_FTYPES = new Set(['F32', 'F16', 'BF16']);
-
 /** Decide every tensor's output type and the KVs, without touching tensor data. */
 export function planQuantization(source: ModelSource, ftype: LlamaFtype, pure: boolean): { mode: 'convert' | 'quantize'; kvs: GgufKv[]; tensors: Planned[] } {
-  if (source.kind === 'hf' && FLOAT_FTYPES.has(ftype.name)) {
+  if (source.kind === 'hf' && isFloatTypeName(ftype.name)) {
     // convert_hf_to_gguf.py prepare_tensors: 1-D tensors, norms and non-weights stay F32; the rest get --outtype.
     const tensors = source.tensors.map((t): Planned => {
       const keepF32 = t.nDims <= 1 || t.name.endsWith('_norm.weight') || !t.name.endsWith('.weight');
@@ -42,8 +40,8 @@ export function planQuantization(source: ModelSource, ftype: LlamaFtype, pure: b
   }
   const drop = new Set(['general.quantization_version', 'general.file_type', 'split.no', 'split.count', 'split.tensors.count']);
   const kvs = source.kvs(0).filter((k) => !drop.has(k.key));
-  kvs.push({ key: 'general.quantization_version', value: { type: 4, value: 2 } });
-  kvs.push({ key: 'general.file_type', value: { type: 4, value: ftype.id } });
+  kvs.push(kv.u32('general.quantization_version', 2));
+  kvs.push(kv.u32('general.file_type', ftype.id));
   const tensors = llamaQuantizeOrder(source.tensors).map((t): Planned => {
     const baseType: GgmlTypeName = source.kind === 'hf' ? 'F32' : t.type;
     const choice = chooseTensorType({ name: t.name, shape: t.ne, type: baseType }, ftype, source.facts, { pure });

@@ -25,6 +25,7 @@ import { withAtomicPath } from '../fs/atomic.ts';
 import { ggmlNbytes, GgufWriter, type GgufTensorPlan } from '../formats/gguf.ts';
 import { resolveCacheDir } from '../hub/config.ts';
 import { noProgress, type ProgressSink } from '../progress/events.ts';
+import { QUANT_DEVICE_MODES, type QuantDevice, type QuantDeviceMode } from '../quant/gpu/modes.ts';
 import { selectQuantDevice, type QuantDeviceChoice } from '../quant/gpu/select.ts';
 import { QuantPool } from '../quant/pool.ts';
 import { GGML_TYPES, parseFtype, rowSizeBytes, type GgmlTypeName, type LlamaFtype } from '../quant/types.ts';
@@ -33,8 +34,6 @@ import { GPU_CHUNK_BYTES_DEFAULT, produceOnGpu } from './gpu-pipeline.ts';
 import { throwIfInterrupted } from './abort.ts';
 import { openModelSource } from './input.ts';
 import { planQuantization } from './plan.ts';
-
-export type QuantizeDevice = 'auto' | 'cpu' | 'gpu';
 
 export interface QuantizeOptions {
   /** HF checkpoint directory, GGUF file, or a repo id already pulled into the cache (`org/name[@revision]`). */
@@ -47,7 +46,7 @@ export interface QuantizeOptions {
   threads?: number;
   /** llama-quantize --pure: every quantizable tensor gets the type's default block type. */
   pure?: boolean;
-  device?: QuantizeDevice;
+  device?: QuantDeviceMode;
   /** GPU path: source bytes per quantizer call (default 32 MiB); tests lower it to cut tensors into many chunks. */
   gpuChunkBytes?: number;
   cwd?: string;
@@ -82,7 +81,7 @@ export interface QuantizeResult {
   tensors: QuantizedTensor[];
   threads: number;
   /** Where the quantizers ran. */
-  device: 'cpu' | 'gpu';
+  device: QuantDevice;
   /** The adapter, when the GPU was used. */
   adapter?: QuantizeAdapter;
   /** One line: the device chosen and why (e.g. why `auto` chose the CPU). */
@@ -107,7 +106,7 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const device = options.device ?? 'auto';
-  if (device !== 'auto' && device !== 'cpu' && device !== 'gpu') {
+  if (!(QUANT_DEVICE_MODES as readonly string[]).includes(device)) {
     throw new UsageError('QUANTIZE_BAD_DEVICE', `unknown device ${String(device)}`, { hint: 'Use --device auto, cpu or gpu.' });
   }
   const ftype = parseFtype(options.type);

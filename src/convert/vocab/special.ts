@@ -1,9 +1,9 @@
 /** gguf-py SpecialVocab: merges, special token ids, add_* flags, normalizer flags and the chat template. */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.ts';
 import { kv, type GgufKv } from '../../formats/gguf.ts';
-import { addedTokens, exists, readJson, tokenContent, tokenizerModel, type AddedToken, type Json } from './tokenizer-files.ts';
+import { readOptionalRegularFile } from '../../fs/regular-file.ts';
+import { addedTokens, readJson, tokenContent, tokenizerModel, type AddedToken, type Json } from './tokenizer-files.ts';
 
 const SPECIAL_TYPES = ['bos', 'eos', 'unk', 'sep', 'pad', 'cls', 'mask'];
 /** GGUFWriter handlers SpecialVocab finds (`add_{typ}_token_id`; cls, eot and eom have none among these: skipped). */
@@ -98,7 +98,8 @@ export async function specialVocab(
   if (hasConfig) {
     let alt: unknown;
     const jinja = join(dir, 'chat_template.jinja');
-    if (await exists(jinja)) alt = await readFile(jinja, 'utf8');
+    const template = await readOptionalRegularFile(jinja);
+    if (template !== undefined) alt = template.toString('utf8');
     else alt = (await readJson(join(dir, 'chat_template.json')))?.chat_template;
     chatTemplate = 'chat_template' in tokenizerConfig ? tokenizerConfig.chat_template : alt;
     for (const typ of types) {

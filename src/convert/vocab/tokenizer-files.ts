@@ -1,5 +1,6 @@
 /** What every tokenizer importer reads: the tokenizer files (JSON), tokenizer.json's model and added tokens, token types. */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readOptionalRegularFile } from '../../fs/regular-file.ts';
 import { UsageError } from '../../errors.ts';
 
 /** gguf-py TokenType. */
@@ -7,18 +8,22 @@ export const TokenType = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, U
 
 export type Json = Record<string, unknown>;
 
+/** Whether something is at `path`; a FIFO or device there is refused when read (readOptionalRegularFile), not skipped. */
 export async function exists(path: string): Promise<boolean> {
   try {
-    return (await stat(path)).isFile();
+    await stat(path);
+    return true;
   } catch {
     return false;
   }
 }
 
+/** An optional JSON file of the checkpoint: undefined when absent, {} when not an object. */
 export async function readJson(path: string): Promise<Json | undefined> {
-  if (!(await exists(path))) return undefined;
+  const bytes = await readOptionalRegularFile(path);
+  if (bytes === undefined) return undefined;
   try {
-    const value = JSON.parse(await readFile(path, 'utf8')) as unknown;
+    const value = JSON.parse(bytes.toString('utf8')) as unknown;
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
   } catch (error) {
     throw new UsageError('CONVERT_BAD_JSON', `${path} is not valid JSON: ${(error as Error).message}`, {

@@ -13,13 +13,13 @@
  */
 import { UsageError } from '../../errors.ts';
 import { probeGpu, type GpuAdapterInfo, type GpuProbe, type ProbeGpuOptions } from './device.ts';
+import type { QuantDevice } from './modes.ts';
 import { createGpuQuantizer, type GpuQuantizer, type GpuQuantizerOptions } from './runner.ts';
 
-export type QuantDeviceMode = 'cpu' | 'gpu' | 'auto';
-export const QUANT_DEVICE_MODES: readonly QuantDeviceMode[] = Object.freeze(['cpu', 'gpu', 'auto']);
+export { QUANT_DEVICE_MODES, type QuantDevice, type QuantDeviceMode } from './modes.ts';
 
 export interface QuantDeviceChoice {
-  device: 'cpu' | 'gpu';
+  device: QuantDevice;
   quantizer?: GpuQuantizer;
   adapter?: GpuAdapterInfo;
   /** One line for the user: what was chosen and why. */
