@@ -68,6 +68,15 @@ export function setKernelBackend(next: KernelBackend): KernelBackend {
   return previous;
 }
 
+/**
+ * The TypeScript transcription of ggml's reference quantizers, with no input check: for comparing other kernels (the
+ * GPU's) with ggml on any input, NaN and infinities included. Everything that writes a file goes through the
+ * checked entry points below.
+ */
+export function quantizeWithReferencePort(type: WasmQuantType, src: Float32Array, nBlocks: number, dst: Uint8Array): void {
+  TS_QUANTIZERS[type](src, 0, nBlocks, dst, 0);
+}
+
 function blockQuantizer(name: WasmQuantType): BlockQuantizer {
   const ts = TS_QUANTIZERS[name];
   return (x, xOff, n, y, yOff) => {
