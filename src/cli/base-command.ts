@@ -51,7 +51,18 @@ export abstract class LlamaCommand extends Command {
   override async init(): Promise<void> {
     await super.init();
     this.interrupts.install();
+    process.on('exit', this.prematureExit);
   }
+
+  /**
+   * A `process.exit(0)` before the command finished (from a configuration module, say) must not leave a release step
+   * green: the command did not complete, so the process exits 1 and says so.
+   */
+  private readonly prematureExit = (code: number): void => {
+    if (code !== 0) return;
+    process.stderr.write(`Error: ${this.id ?? 'the command'} ended before it completed (process.exit(0) was called during the run, e.g. by a JavaScript configuration).\n`);
+    process.exitCode = 1;
+  };
 
   /** Aborted on Ctrl-C / SIGTERM: hand it to every library operation (`signal: this.abortSignal`). */
   protected get abortSignal(): AbortSignal {
@@ -88,6 +99,7 @@ export abstract class LlamaCommand extends Command {
   }
 
   protected override async finally(error: Error | undefined): Promise<unknown> {
+    process.off('exit', this.prematureExit);
     this.interrupts.uninstall();
     this.renderer?.close();
     return super.finally(error);

@@ -54,7 +54,17 @@ export interface LoadConfigOptions {
  */
 const importModule: Loader = async (filepath) => {
   const module = (await import(pathToFileURL(filepath).href)) as { default?: unknown };
-  return module.default ?? module;
+  // The configuration is data: read it once, here, into plain values, so that a getter that throws or a Proxy that
+  // refuses to be read is an error that names this file, not a failure deep in the command.
+  try {
+    return JSON.parse(JSON.stringify(module.default ?? module)) as unknown;
+  } catch (error) {
+    throw new UsageError('CONFIG_UNREADABLE', `Could not read the configuration exported by ${filepath}: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'Export a plain object of data (no getters that throw, no Proxy, no cycles) from the configuration module.',
+      details: { file: filepath },
+      cause: error,
+    });
+  }
 };
 
 function explorer() {
@@ -109,7 +119,19 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     });
   }
 
-  const config = validateConfig(raw, filepath ?? '(defaults)');
+  let config: LlamaConfig;
+  try {
+    config = validateConfig(raw, filepath ?? '(defaults)');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // A JavaScript configuration is code: a getter that throws or a Proxy that refuses to be read fails here.
+    const file = filepath ?? '(defaults)';
+    throw new UsageError('CONFIG_UNREADABLE', `Could not read the configuration exported by ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'Export a plain object (no getters that throw, no Proxy) from the configuration module.',
+      details: { file },
+      cause: error,
+    });
+  }
   return { config, filepath, baseDir: filepath ? dirname(filepath) : cwd, source };
 }
 

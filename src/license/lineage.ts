@@ -307,8 +307,9 @@ async function describeRemote(node: LineageNode, repo: string, hub: ModelCardSou
   try {
     remote = await hub.fetchCard(repo);
   } catch (error) {
-    // An unreachable hub is the environment's failure (exit 6), not a finding about this ancestor.
-    if (isLlamaError(error) && error.exitClass === 'network') throw error;
+    // An unreachable hub (exit 6) or a token the hub refuses (exit 5) is the run's failure, the same in every
+    // command, not a finding about this ancestor.
+    if (isLlamaError(error) && (error.exitClass === 'network' || error.code === 'HUB_INVALID_TOKEN')) throw error;
     addProblem(node, 'hub-unreadable', `the hub could not be read: ${isLlamaError(error) ? error.message : (error as Error).message}`);
     return undefined;
   }
