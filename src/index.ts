@@ -9,7 +9,7 @@ export { createRenderer, chooseProgressMode, type ProgressMode } from './progres
 export { loadConfig, validateConfig, SEARCH_PLACES, type LoadedConfig, type LoadConfigOptions } from './config/load.ts';
 export { describeConfig, type ConfigReport } from './config/show.ts';
 export type { LlamaConfig, DerivativeConfig, LicenseeConfig, Waiver } from './config/schema.ts';
-export { writeFileAtomic, withAtomicPath, createAtomicWriteStream } from './fs/atomic.ts';
+export { writeFileAtomic, withAtomicPath } from './fs/atomic.ts';
 
 // Hub access and `llama pull` / `llama verify`
 export { pull, type PullOptions, type PullResult, type PulledFile } from './transfer/pull.ts';

@@ -8,7 +8,7 @@ import type { LlamaError } from '../errors.ts';
 import { hubError } from '../hub/errors.ts';
 import type { Digests } from '../integrity/hash.ts';
 import { parseRetryAfter } from '../util/retry.ts';
-import type { HttpAnswer } from './http.ts';
+import type { HttpAnswer } from './http-types.ts';
 
 /** Restart the whole file (not a network retry): hash mismatch, Range ignored, inconsistent partial. */
 export class RestartFile extends Error {

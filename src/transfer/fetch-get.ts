@@ -4,7 +4,7 @@
  * Redirects are followed by hand (`redirect: 'manual'`) so the token goes only to the hub's origin and the engine
  * sees the CDN URL; a body that delivers nothing for `idleTimeoutMs` fails like a reset (ETIMEDOUT).
  */
-import type { Body, GetOptions, HttpAnswer, HttpGet } from './http.ts';
+import type { Body, GetOptions, HttpAnswer, HttpGet } from './http-types.ts';
 
 function timeoutError(ms: number): Error {
   return Object.assign(new Error(`no data for ${ms} ms`), { code: 'ETIMEDOUT' });

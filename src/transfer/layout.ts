@@ -21,7 +21,6 @@ import { lstat, mkdir, readFile, readlink, rename, rm, stat, symlink, unlink } f
 import { dirname, join, relative } from 'node:path';
 import { temporaryPathFor, writeFileAtomic } from '../fs/atomic.ts';
 import { repoFolderName } from '../hub/cache.ts';
-import { isCommit } from '../hub/ids.ts';
 
 export interface PlacedFile {
   path: string;
@@ -80,12 +79,10 @@ async function linkAtomic(target: string, linkPath: string): Promise<void> {
 
 export class CacheLayout implements Layout {
   readonly kind = 'cache' as const;
-  readonly cacheDir: string;
   readonly repoDir: string;
   readonly #locks: string;
 
   constructor(cacheDir: string, repo: string) {
-    this.cacheDir = cacheDir;
     this.repoDir = join(cacheDir, repoFolderName(repo));
     this.#locks = join(cacheDir, '.locks', repoFolderName(repo));
   }
@@ -141,16 +138,6 @@ export class CacheLayout implements Layout {
     if (revision === commit) return;
     await writeFileAtomic(join(this.repoDir, 'refs', ...revision.split('/')), commit);
   }
-
-  /** The commit a revision points to in this cache, if recorded. */
-  async readRevision(revision: string): Promise<string | undefined> {
-    if (isCommit(revision)) return revision;
-    try {
-      return (await readFile(join(this.repoDir, 'refs', ...revision.split('/')), 'utf8')).trim();
-    } catch {
-      return undefined;
-    }
-  }
 }
 
 export class LocalDirLayout implements Layout {
@@ -189,7 +176,7 @@ export class LocalDirLayout implements Layout {
 
   async remove(commit: string, file: PlacedFile): Promise<void> {
     await rm(this.recordPath(file), { force: true });
-    await this.removeMetadata(file.path);
+    await rm(this.metadataPath(file.path), { force: true });
     await rm(this.filePath(commit, file), { force: true });
   }
 
@@ -233,13 +220,6 @@ export class LocalDirLayout implements Layout {
     return target;
   }
 
-  async adopt(commit: string, file: PlacedFile): Promise<void> {
-    await this.#writeMetadata(commit, file);
-  }
-
   async recordRevision(): Promise<void> {}
 
-  async removeMetadata(path: string): Promise<void> {
-    await rm(this.metadataPath(path), { force: true });
-  }
 }

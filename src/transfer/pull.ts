@@ -4,109 +4,28 @@
  * lockfile. `--frozen` takes the commit and the files from the lockfile and fails (exit 4) where the hub differs;
  * `--offline` touches no network and re-hashes what the lockfile names.
  */
-import { dirname, relative as relativePath, resolve as resolvePath, sep } from 'node:path';
+import { resolve as resolvePath } from 'node:path';
 import { AbortError, AccessError, IntegrityError, NetworkError, UsageError } from '../errors.ts';
 import { connectHub, type HubClient, type RemoteFile } from '../hub/client.ts';
 import { offlineFromEnv, resolveCacheDir } from '../hub/config.ts';
-import { checkRepoId, isCommit } from '../hub/ids.ts';
+import { checkRepoId } from '../hub/ids.ts';
 import { hashFile } from '../integrity/hash.ts';
 import { compareLockToHub, listLockedCommit, lockMismatch } from '../integrity/lock-check.ts';
 import { describeDigest, digestsMatch, matchingRecord, writeVerificationRecord, type ExpectedDigests } from '../integrity/record.ts';
-import {
-  DEFAULT_LOCKFILE, canonicalSelection, emptyLockfile, readLockfile, serializeLockfile, writeLockfile,
-  type LockedFile, type LockedRepo, type LockedSelection, type Lockfile,
-} from '../integrity/lockfile.ts';
-import type { ProgressSink } from '../progress/events.ts';
+import { DEFAULT_LOCKFILE, emptyLockfile, readLockfile, serializeLockfile, writeLockfile } from '../integrity/lockfile.ts';
 import { checkSpace, freeBytes } from './disk.ts';
 import { TransferEngine } from './engine.ts';
-import { HttpClient, type HttpGet } from './http.ts';
+import { HttpClient } from './http.ts';
 import { discardPartial, partialBytes, type TransferTarget } from './resume-state.ts';
 import { CacheLayout, LocalDirLayout, type Layout, type PlacedFile } from './layout.ts';
 import { acquireLock } from './lock.ts';
-import type { RetryPolicy } from '../util/retry.ts';
-import { selectFiles } from './select.ts';
+import { nothingSelected, selectFiles } from './select.ts';
+import { pullOffline } from './pull-offline.ts';
+import type { CheckedBy, PulledFile, PulledStatus, PullOptions, PullResult } from './pull-types.ts';
+import { lockMove, lockedLocalDir, updateLock } from '../integrity/lock-update.ts';
 
-export interface PullOptions {
-  repo: string;
-  /** Branch, tag or 40-hex commit. Default "main". */
-  revision?: string;
-  /** Files or folders (`dir/`) to fetch; default the whole repo. */
-  paths?: string[];
-  include?: string[];
-  exclude?: string[];
-  /** Plain files in this folder instead of the cache. */
-  localDir?: string;
-  cacheDir?: string;
-  token?: string;
-  endpoint?: string;
-  /** Lockfile to create or update; default llama.lock.json in the cwd; false for none. */
-  lockfile?: string | false;
-  frozen?: boolean;
-  /** Fetch every file again even when a verified copy is here (as `hf download --force-download`). */
-  forceDownload?: boolean;
-  /** Connections in all. Default 8. */
-  concurrency?: number;
-  /** Default: HF_HUB_OFFLINE. */
-  offline?: boolean;
-  onProgress?: ProgressSink;
-  signal?: AbortSignal;
-  /** Environment to read HF_* from. Default process.env. */
-  env?: Record<string, string | undefined>;
-  /** Folder that relative paths (lockfile, localDir, cacheDir) are resolved from. Default process.cwd(). */
-  cwd?: string;
-  /** Tuning (tests, benchmarks). `get`: the HTTP client for file bytes; default the own client (http.ts). */
-  get?: HttpGet;
-  retry?: RetryPolicy;
-  pieceSize?: number;
-  idleTimeoutMs?: number;
-}
-
-/** `replaced`: a copy was here but failed its hash; it was removed and the file downloaded again. */
-export type PulledStatus = 'downloaded' | 'resumed' | 'present' | 'replaced';
-/**
- * How the file's bytes were checked: `hashed` in this run (every downloaded file, and present files without a
- * matching record), or `record`: unchanged since a verification record was written when it was last hashed.
- */
-export type CheckedBy = 'hashed' | 'record';
-
-export interface PulledFile {
-  path: string;
-  size: number;
-  sha256: string;
-  gitSha1?: string;
-  status: PulledStatus;
-  checked: CheckedBy;
-  /** Where the file is now. */
-  location: string;
-}
-
-/** A pull that moved the lockfile's entry to another commit: from → to, and the files that differ. */
-export interface LockMove {
-  from: string;
-  to: string;
-  /** In both, with other bytes. */
-  changed: string[];
-  /** Locked now, not before. */
-  added: string[];
-  /** Locked before, not now. */
-  removed: string[];
-}
-
-export interface PullResult {
-  repo: string;
-  revision: string;
-  commit: string;
-  /** Folder holding the files (the snapshot folder in the cache, or the local dir). */
-  root: string;
-  files: PulledFile[];
-  /** Left out by the default rule (duplicate weight formats next to safetensors). */
-  skipped: string[];
-  /** Bytes that came over the network. */
-  bytesDownloaded: number;
-  offline: boolean;
-  lockfile?: { path: string; updated: boolean; moved?: LockMove };
-}
-
+export type { CheckedBy, PulledFile, PulledStatus, PullOptions, PullResult } from './pull-types.ts';
+export type { LockMove } from '../integrity/lock-update.ts';
 
 function validateRemotePath(path: string): void {
   if (!path || path.startsWith('/') || path.includes('\\') || path.split('/').some((p) => p === '' || p === '.' || p === '..')) {
@@ -114,18 +33,6 @@ function validateRemotePath(path: string): void {
       hint: 'Refusing to write outside the target folder. Check --endpoint / HF_ENDPOINT.',
     });
   }
-}
-
-/** --include / --exclude (or paths) that leave nothing to fetch are a usage error, never "0 file(s) verified". */
-function nothingSelected(repo: string, selection: LockedSelection, where: string): UsageError {
-  const given = [
-    ...(selection.include ?? []).map((p) => `--include ${p}`),
-    ...(selection.exclude ?? []).map((p) => `--exclude ${p}`),
-  ];
-  return new UsageError('NOTHING_SELECTED', `No file of ${where} matches ${given.length > 0 ? given.join(' ') : 'the selection'}.`, {
-    hint: 'Patterns are fnmatch globs matched against the whole path (`*` also matches `/`); check them against the repo\'s file list.',
-    details: { repo, include: selection.include ?? [], exclude: selection.exclude ?? [] },
-  });
 }
 
 /**
@@ -415,102 +322,5 @@ async function pullRepo(options: PullOptions): Promise<PullResult> {
     const after = updated ? (await readLockfile(lockPath))?.repos[repo] : undefined;
     if (before && after && before.commit !== after.commit) result.lockfile.moved = lockMove(before, after);
   }
-  return result;
-}
-
-function lockMove(before: LockedRepo, after: LockedRepo): LockMove {
-  const move: LockMove = { from: before.commit, to: after.commit, changed: [], added: [], removed: [] };
-  for (const [path, f] of Object.entries(after.files)) {
-    const old = before.files[path];
-    if (!old) move.added.push(path);
-    else if (old.sha256 !== f.sha256 || old.size !== f.size) move.changed.push(path);
-  }
-  for (const path of Object.keys(before.files)) if (!(path in after.files)) move.removed.push(path);
-  for (const list of [move.changed, move.added, move.removed]) list.sort();
-  return move;
-}
-
-interface LockUpdate {
-  revision: string;
-  commit: string;
-  files: PulledFile[];
-  selection: LockedSelection;
-  /** Relative to the lockfile's folder; undefined for the cache. */
-  localDir: string | undefined;
-}
-
-function updateLock(lock: Lockfile, repo: string, update: LockUpdate): Lockfile {
-  const prev = lock.repos[repo];
-  const sameCommit = prev !== undefined && prev.commit === update.commit;
-  // Same commit: add to what was locked before (pulling a few files later keeps the others); new commit: replace.
-  const entries: Record<string, LockedFile> = sameCommit ? { ...prev.files } : {};
-  for (const f of update.files) entries[f.path] = f.gitSha1 === undefined ? { size: f.size, sha256: f.sha256 } : { size: f.size, sha256: f.sha256, gitSha1: f.gitSha1 };
-  const selection = canonicalSelection(update.selection);
-  const selections = sameCommit ? [...(prev.selections ?? [])] : [];
-  if (!selections.some((s) => JSON.stringify(s) === JSON.stringify(selection))) selections.push(selection);
-  const entry: LockedRepo = { revision: update.revision, commit: update.commit, ...(update.localDir !== undefined ? { localDir: update.localDir } : {}), selections, files: entries };
-  return { lockfileVersion: lock.lockfileVersion, repos: { ...lock.repos, [repo]: entry } };
-}
-
-/** The local dir as the lockfile records it: relative to the lockfile's folder, '/'-separated, never absolute. */
-function lockedLocalDir(lockPath: string, localDir: string): string {
-  const rel = relativePath(dirname(lockPath), localDir).split(sep).join('/');
-  return rel === '' ? '.' : rel;
-}
-
-async function pullOffline(repo: string, options: PullOptions, layout: Layout, locked: LockedRepo | undefined, lockPath: string | undefined): Promise<PullResult> {
-  const onProgress = options.onProgress;
-  if (!locked) {
-    throw new UsageError('OFFLINE_NO_LOCK', `Offline, and the lockfile ${lockPath ?? '(none)'} has no entry for ${repo}.`, {
-      hint: 'Run `llama pull` once online to fill the cache and write the lockfile, or pass --lock with the right file.',
-    });
-  }
-  if (options.revision && options.revision !== locked.revision && options.revision !== locked.commit) {
-    throw new UsageError('OFFLINE_REVISION', `Offline, the lockfile pins ${repo} to ${locked.revision} (${locked.commit}), not ${options.revision}.`, {
-      hint: 'Drop --revision or go online to pull that revision.',
-    });
-  }
-  const commit = locked.commit;
-  if (!isCommit(commit)) throw new UsageError('LOCKFILE_INVALID', `The lockfile's commit for ${repo} is not a commit id.`, { hint: 'Pull online again.' });
-  const selection = { paths: options.paths ?? [], include: options.include ?? [], exclude: options.exclude ?? [] };
-  const paths = selectFiles(Object.keys(locked.files).sort(), selection, repo).selected;
-  if (paths.length === 0) throw nothingSelected(repo, selection, `the lockfile's files of ${repo}`);
-  const missing: string[] = [];
-  const bad: string[] = [];
-  const files: PulledFile[] = [];
-  onProgress?.({ type: 'start', task: 'verify', label: `${repo}@${commit.slice(0, 10)} (offline)`, unit: 'items', total: paths.length });
-  let n = 0;
-  for (const path of paths) {
-    const want = locked.files[path] as LockedFile;
-    const pf: PlacedFile = { path, size: want.size, blob: want.gitSha1 ?? want.sha256 };
-    const location = layout.filePath(commit, pf);
-    let got;
-    try {
-      got = await hashFile(location, { signal: options.signal });
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      missing.push(path);
-      continue;
-    }
-    if (got.size !== want.size || got.sha256 !== want.sha256) bad.push(`${path} (expected sha256 ${want.sha256}, got ${got.sha256})`);
-    else files.push({ path, size: want.size, sha256: want.sha256, ...(want.gitSha1 ? { gitSha1: want.gitSha1 } : {}), status: 'present', checked: 'hashed', location });
-    onProgress?.({ type: 'advance', task: 'verify', done: ++n, total: paths.length });
-  }
-  onProgress?.({ type: 'end', task: 'verify', ok: missing.length === 0 && bad.length === 0 });
-  if (bad.length > 0) {
-    throw new IntegrityError('HASH_MISMATCH', `Offline check failed for ${repo}: ${bad.join('; ')}.`, {
-      hint: 'The local copy is corrupt. Go online and run `llama pull` again to replace it.',
-      details: { files: bad },
-    });
-  }
-  if (missing.length > 0) {
-    throw new NetworkError('OFFLINE_MISSING', `Offline, and ${missing.length} locked file(s) of ${repo} are not here: ${missing.join(', ')}.`, {
-      hint: 'Run `llama pull` without --offline (and with HF_HUB_OFFLINE unset) to fetch them.',
-      details: { missing },
-    });
-  }
-  await layout.recordRevision(locked.revision, commit);
-  const result: PullResult = { repo, revision: locked.revision, commit, root: layout.filesRoot(commit), files, skipped: [], bytesDownloaded: 0, offline: true };
-  if (lockPath) result.lockfile = { path: lockPath, updated: false };
   return result;
 }
