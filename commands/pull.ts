@@ -2,14 +2,14 @@ import { Args, Flags } from '@oclif/core';
 import { LlamaCommand } from '../src/cli/base-command.ts';
 import { registerSecret } from '../src/redact.ts';
 import { formatBytes } from '../src/util/bytes.ts';
-import { resolve } from 'node:path';
-import { DEFAULT_LOCKFILE } from '../src/integrity/lockfile.ts';
+import { describePull, resolvePullOptions } from '../src/transfer/options.ts';
 import { pull, type PullResult } from '../src/transfer/pull.ts';
+import { pullFromRegistry, type OciPullResult } from '../src/publish/oci-pull.ts';
 
 export default class Pull extends LlamaCommand {
   static override summary = 'Download a model repo at one pinned commit, verifying every byte, into the HF cache or a folder.';
   static override description =
-    'Resolves --revision to a commit, lists its files with their hashes, and downloads them with parallel, resumable range requests; every file is checked against the hub\'s sha256 (LFS) or git sha1 before it is placed. Interrupted runs resume. Files land in the Hugging Face cache layout (usable by transformers and hf) unless --local-dir is given. The lockfile records the commit and every file\'s size and sha256; --frozen reproduces it exactly. When the repo has *.safetensors weights, duplicate formats (*.bin, *.pth, *.pt, consolidated.*, original/) are skipped unless PATHS or --include ask for them.';
+    'Resolves --revision to a commit, lists its files with their hashes, and downloads them with parallel, resumable range requests; every file is checked against the hub\'s sha256 (LFS) or git sha1 before it is placed. A copy already here counts as verified only if it is hashed now or is unchanged (device, inode, size, mtime, ctime) since it was last hashed; one that fails is removed and downloaded again. Interrupted runs resume. Files land in the Hugging Face cache layout (usable by transformers and hf) unless --local-dir is given. The lockfile records the commit and every file\'s size and sha256; --frozen reproduces it exactly. When the repo has *.safetensors weights, duplicate formats (*.bin, *.pth, *.pt, consolidated.*, original/) are skipped unless PATHS or --include ask for them.';
   static override examples = [
     '<%= config.bin %> pull meta-llama/Llama-3.2-1B',
     '<%= config.bin %> pull meta-llama/Llama-3.2-1B config.json tokenizer.json --local-dir ./model',
@@ -17,7 +17,7 @@ export default class Pull extends LlamaCommand {
   ];
   static override strict = false;
   static override args = {
-    repo: Args.string({ description: 'Model repo id (org/name).', required: true }),
+    repo: Args.string({ description: 'Model repo id (org/name), or oci://REGISTRY/REPO:TAG for a model artifact.', required: true }),
     paths: Args.string({ description: 'Files or folders (dir/) to fetch; default the whole repo. More may follow.' }),
   };
   static override flags = {
@@ -29,45 +29,44 @@ export default class Pull extends LlamaCommand {
     token: Flags.string({ description: 'Hub token. Default HF_TOKEN, then the token file of `hf auth login`.' }),
     endpoint: Flags.string({ description: 'Hub URL. Default HF_ENDPOINT, then https://huggingface.co.' }),
     lock: Flags.string({ description: 'Lockfile to create or update. Default: pull.lock in the configuration, else llama.lock.json.' }),
-    frozen: Flags.boolean({ description: 'Fetch exactly what the lockfile pins; exit 4 if the hub differs; never update it.' }),
+    frozen: Flags.boolean({ description: 'Fetch exactly what the lockfile pins and re-hash every file; exit 4 if the hub or the disk differs; never update it.' }),
+    'force-download': Flags.boolean({ description: 'Download every file again even when a verified copy is here (as hf download --force-download).' }),
     concurrency: Flags.integer({ description: 'Connections in all. Default: pull.concurrency in the configuration, else 8.', min: 1, max: 64 }),
     offline: Flags.boolean({ description: 'No network (also HF_HUB_OFFLINE=1): succeed from the cache/local dir when the locked files are there and verify.' }),
   };
 
-  async run(): Promise<PullResult> {
+  async run(): Promise<PullResult | OciPullResult> {
     const { args, argv, flags } = await this.parseInput(Pull);
     registerSecret(flags.token);
-    const paths = (argv as string[]).slice(1);
-    // Flags win over the configuration's `pull` section; its paths are relative to the configuration file.
+    if (args.repo.startsWith('oci://')) {
+      // An OCI model artifact (llama publish --to oci://…): credentials from the docker config; every digest checked.
+      const oci = await pullFromRegistry({ reference: args.repo, ...(flags['local-dir'] ? { localDir: flags['local-dir'] } : {}), onProgress: this.progress, signal: this.abortSignal });
+      this.say(`${oci.reference}@${oci.manifestDigest}: ${oci.files.length} file(s) verified by digest, ${formatBytes(oci.bytesDownloaded)} transferred${oci.signature ? '; signature: model.sig' : ''}`);
+      this.say(`files: ${oci.dir}`);
+      return oci;
+    }
     const { config, baseDir } = await this.loadConfig();
-    const settings = config.pull ?? {};
-    const endpoint = flags.endpoint ?? settings.endpoint;
-    const cacheDir = flags['cache-dir'] ?? (settings.cacheDir !== undefined ? resolve(baseDir, settings.cacheDir) : undefined);
-    const lockfile = flags.lock ?? (settings.lock !== undefined ? resolve(baseDir, settings.lock) : DEFAULT_LOCKFILE);
-    const result = await pull({
-      repo: args.repo,
-      ...(flags.revision ? { revision: flags.revision } : {}),
-      paths,
-      include: flags.include ?? [],
-      exclude: flags.exclude ?? [],
-      ...(flags['local-dir'] ? { localDir: flags['local-dir'] } : {}),
-      ...(cacheDir ? { cacheDir } : {}),
-      ...(flags.token ? { token: flags.token } : {}),
-      ...(endpoint ? { endpoint } : {}),
-      lockfile,
-      frozen: flags.frozen,
-      concurrency: flags.concurrency ?? settings.concurrency ?? 8,
-      ...(flags.offline ? { offline: true } : {}),
-      onProgress: this.progress,
-    });
-    const count = (status: string): number => result.files.filter((f) => f.status === status).length;
-    this.say(
-      `${result.repo}@${result.commit}${result.offline ? ' (offline)' : ''}: ${result.files.length} file(s) verified — ` +
-        `${count('downloaded')} downloaded, ${count('resumed')} resumed, ${count('present')} already here; ${formatBytes(result.bytesDownloaded)} transferred`,
+    const options = resolvePullOptions(
+      {
+        repo: args.repo,
+        paths: (argv as string[]).slice(1),
+        ...(flags.revision ? { revision: flags.revision } : {}),
+        ...(flags.include ? { include: flags.include } : {}),
+        ...(flags.exclude ? { exclude: flags.exclude } : {}),
+        ...(flags['local-dir'] ? { localDir: flags['local-dir'] } : {}),
+        ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
+        ...(flags.token ? { token: flags.token } : {}),
+        ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
+        ...(flags.lock ? { lock: flags.lock } : {}),
+        frozen: flags.frozen,
+        forceDownload: flags['force-download'],
+        ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+        offline: flags.offline,
+      },
+      { settings: config.pull, baseDir },
     );
-    if (result.skipped.length > 0) this.say(`skipped (duplicate weight formats; name them or use --include): ${result.skipped.join(', ')}`);
-    this.say(`files: ${result.root}`);
-    if (result.lockfile) this.say(`lockfile: ${result.lockfile.path}${result.lockfile.updated ? ' (updated)' : ' (unchanged)'}`);
+    const result = await pull({ ...options, onProgress: this.progress, signal: this.abortSignal });
+    for (const line of describePull(result)) this.say(line);
     return result;
   }
 }

@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { LlamaCommand } from '../src/cli/base-command.ts';
-import { UsageError } from '../src/errors.ts';
-import { quantize, type QuantizeDevice, type QuantizeResult } from '../src/convert/quantize.ts';
+import { debugEnabled, LlamaCommand } from '../src/cli/base-command.ts';
+import { resolveQuantizeOptions } from '../src/quantize/options.ts';
+import { quantize, type QuantizeResult } from '../src/quantize/quantize.ts';
+import { QUANT_DEVICE_MODES } from '../src/quant/gpu/modes.ts';
 import { FTYPE_NAMES } from '../src/quant/types.ts';
 
 export default class Quantize extends LlamaCommand {
@@ -20,7 +21,7 @@ export default class Quantize extends LlamaCommand {
   static override flags = {
     type: Flags.string({ description: `Output type (case-insensitive): ${FTYPE_NAMES.join(', ')}. Default: the configuration's quantize.type.` }),
     out: Flags.string({ description: 'Output file. Default <model-name>-<TYPE>.gguf in the current directory.' }),
-    device: Flags.string({ description: 'Where to quantize (same bytes everywhere): gpu runs the WGSL kernels on whatever adapter exists (exit 7 if none); auto uses a hardware GPU when there is one, else the CPU (a software renderer such as llvmpipe counts as none); cpu never looks for a GPU. Default: quantize.device, else auto.', options: ['auto', 'cpu', 'gpu'] }),
+    device: Flags.string({ description: 'Where to quantize (same bytes everywhere): gpu runs the WGSL kernels on whatever adapter exists (exit 7 if none); auto uses a hardware GPU when there is one, else the CPU (a software renderer such as llvmpipe counts as none); cpu never looks for a GPU. Default: quantize.device, else auto.', options: [...QUANT_DEVICE_MODES] }),
     threads: Flags.integer({ description: 'Worker threads (default: quantize.threads, else all cores). The output does not depend on it.', min: 1 }),
     pure: Flags.boolean({ description: 'As llama-quantize --pure: no per-tensor mixture, every quantizable tensor gets the type\'s base block type.', default: false }),
     'cache-dir': Flags.string({ description: 'Hub cache folder for repo-id inputs. Default HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub.' }),
@@ -28,34 +29,15 @@ export default class Quantize extends LlamaCommand {
 
   async run(): Promise<QuantizeResult> {
     const { args, flags } = await this.parseInput(Quantize);
-    // Flags win over the configuration's `quantize` section.
-    const settings = (await this.loadConfig()).config.quantize ?? {};
-    const type = flags.type ?? settings.type;
-    if (type === undefined) {
-      throw new UsageError('QUANTIZE_NO_TYPE', 'no output type: pass --type or set quantize.type in the configuration', {
-        hint: `Choose one of ${FTYPE_NAMES.join(', ')}.`,
-      });
-    }
-    const threads = flags.threads ?? settings.threads;
-    const device = (flags.device ?? settings.device ?? 'auto') as QuantizeDevice;
-    // Ctrl-C / SIGTERM: stop between chunks so the temporary file is removed (the output is written atomically)
-    const controller = new AbortController();
-    const stop = (): void => controller.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const settings = (await this.loadConfig()).config.quantize;
+    const options = resolveQuantizeOptions({ ...flags, cacheDir: flags['cache-dir'], input: args.input }, settings, { cwd: process.cwd(), env: process.env });
     const result = await quantize({
-      signal: controller.signal,
-      input: args.input,
-      type,
-      device,
-      pure: flags.pure,
-      ...(flags.out !== undefined ? { out: flags.out } : {}),
-      ...(threads !== undefined ? { threads } : {}),
-      ...(flags['cache-dir'] !== undefined ? { cacheDir: flags['cache-dir'] } : {}),
+      ...options,
+      // Ctrl-C / SIGTERM: stops between chunks, the temporary file is removed; the base command exits 130
+      signal: this.abortSignal,
       onProgress: this.progress,
-    }).finally(() => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      // Dawn's and the Vulkan loader's own messages from the adapter probe: only when debugging
+      ...(debugEnabled() ? { onRuntimeOutput: (text: string) => void process.stderr.write(text) } : {}),
     });
     const counts = new Map<string, number>();
     for (const t of result.tensors) counts.set(t.type, (counts.get(t.type) ?? 0) + 1);
@@ -63,7 +45,6 @@ export default class Quantize extends LlamaCommand {
     this.say(`${result.out}: ${result.type}, ${result.tensors.length} tensors (${mix}), ${result.bytes} bytes`);
     const a = result.adapter;
     if (a !== undefined) this.say(`GPU: ${a.name} (${a.backend}, ${a.vendor}${a.software ? ', software renderer' : ''})`);
-    else if (device === 'auto') this.say(result.deviceNote); // why auto stayed on the CPU
     return result;
   }
 }

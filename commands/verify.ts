@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { LlamaCommand } from '../src/cli/base-command.ts';
-import { IntegrityError } from '../src/errors.ts';
-import { verify, type VerifyReport } from '../src/integrity/verify.ts';
+import { describeVerify, verify, verifyFailure, type VerifyReport } from '../src/integrity/verify.ts';
 import { registerSecret } from '../src/redact.ts';
 import { verifySignatureForCli } from '../src/sign/cli.ts';
 import type { SignatureVerifyReport } from '../src/sign/verify.ts';
@@ -20,6 +19,7 @@ export default class Verify extends LlamaCommand {
     'cache-dir': Flags.string({ description: 'Hub cache folder. Default HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub.' }),
     token: Flags.string({ description: 'Hub token for the online check. Default HF_TOKEN, then the token file.' }),
     endpoint: Flags.string({ description: 'Hub URL for the online check. Default HF_ENDPOINT, then https://huggingface.co.' }),
+    hub: Flags.boolean({ description: 'Also compare the lockfile with the hub\'s listing of the locked commit, as pull --frozen does (entries the hub lacks, hub files the lockfile lacks, a commit that is gone).' }),
     // Model signatures (OpenSSF Model Signing v1.0): src/sign/.
     signature: Flags.string({ description: 'Check DIR against this model signature (model.sig, OpenSSF Model Signing v1.0) instead of a lockfile.' }),
     key: Flags.string({ description: 'With --signature: the signer\'s EC public key, PEM.', exclusive: ['cert-chain'], dependsOn: ['signature'] }),
@@ -44,23 +44,13 @@ export default class Verify extends LlamaCommand {
       ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
       ...(flags.token ? { token: flags.token } : {}),
       ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
+      ...(flags.hub ? { hub: true } : {}),
       onProgress: this.progress,
+      signal: this.abortSignal,
     });
-    for (const f of report.files) {
-      const why =
-        f.status === 'mismatch'
-          ? ` (expected ${f.expected?.size} bytes ${f.expected?.sha256 ?? f.expected?.gitSha1}, got ${f.actual?.size} bytes ${f.expected?.sha256 ? f.actual?.sha256 : f.actual?.gitSha1})`
-          : '';
-      this.say(`${f.status.padEnd(8)} ${f.path}${why}`);
-    }
-    const c = report.counts;
-    this.say(`${report.repo}@${report.commit} against the ${report.against}: ${c.ok} ok, ${c.mismatch} mismatch, ${c.missing} missing, ${c.extra} extra (${report.dir})`);
-    if (!report.ok) {
-      throw new IntegrityError('VERIFY_FAILED', `${report.repo}: ${c.mismatch} mismatched, ${c.missing} missing, ${c.extra} extra file(s) in ${report.dir}.`, {
-        hint: 'Run `llama pull` again to replace mismatched and missing files; remove extra files or pull them so the lockfile names them.',
-        details: { report },
-      });
-    }
+    for (const line of describeVerify(report)) this.say(line);
+    const failure = verifyFailure(report);
+    if (failure) throw failure;
     return report;
   }
 }

@@ -120,3 +120,26 @@ export function toLlamaError(error: unknown): LlamaError {
 export function isLlamaError(error: unknown): error is LlamaError {
   return error instanceof LlamaError;
 }
+
+/**
+ * Exit code of a command stopped by SIGINT or SIGTERM (128 + SIGINT's number, what shells report for Ctrl-C).
+ * Not an ExitClass: an interruption is not a failure of the input or the machine.
+ */
+export const INTERRUPTED_EXIT_CODE = 130;
+
+/**
+ * What a library operation throws when its `signal` aborts (the name is the one fetch and node:stream use). The
+ * message says what the operation left behind, e.g. "quantization stopped; nothing was written".
+ */
+export class AbortError extends Error {
+  constructor(message = 'The operation was aborted', options: { cause?: unknown } = {}) {
+    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AbortError';
+  }
+}
+
+/** An abort from any source: our AbortError, fetch's DOMException, node's `ABORT_ERR`. */
+export function isAbortError(error: unknown): boolean {
+  const e = error as { name?: unknown; code?: unknown } | null | undefined;
+  return e?.name === 'AbortError' || e?.code === 'ABORT_ERR';
+}

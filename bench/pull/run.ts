@@ -6,6 +6,8 @@
  *     another (no hashing). Goal ≥ 0.9× curl.
  * (b) every connection capped at --rate bytes/s by the hub: `llama pull` vs `aria2c -x8 -s8` (one file at a time, so
  *     both use 8 connections) and vs `curl`. Goal ≥ 1.0× aria2c.
+ * (c) uncapped, the engine's HTTP client: the own client vs Node's built-in fetch (undici) plugged in as `get`, both
+ *     through bench/pull/llama-lib.ts in the same run (--skip-clients to leave it out).
  * Needs `npm run build` (it runs bin/run.js; `--driver lib` runs bench/pull/llama-lib.ts, the same library call without
  * oclif's start-up), curl and aria2c (Debian package aria2). Data: --files files of --mb MiB
  * in bench/out/pull-data (made once, kept), served by test/support/hub-server/main.ts in a child process so the
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '20000000' },
     concurrency: { type: 'string', default: '8' },
     'skip-capped': { type: 'boolean', default: false },
+    'skip-clients': { type: 'boolean', default: false },
     driver: { type: 'string', default: 'cli' },
     'hub-script': { type: 'string', default: join(ROOT, 'test/support/hub-server/main.ts') },
     'llama-script': { type: 'string' },
@@ -97,10 +100,11 @@ async function fresh(dir: string): Promise<string> {
 
 const llamaEnv = { ...process.env, HF_TOKEN: '', HF_HUB_OFFLINE: '' };
 
-async function llama(url: string, files: string[]): Promise<number> {
+async function llama(url: string, files: string[], client?: 'own' | 'fetch'): Promise<number> {
   const dir = await fresh(join(OUT, 'llama'));
   const include = files.length === names.length ? [] : files.flatMap((f) => ['--include', f]);
   const common = [REPO, ...include, '--endpoint', url, '--cache-dir', join(dir, 'cache'), '--lock', join(dir, 'lock.json'), '--concurrency', values.concurrency];
+  if (client) return run(process.execPath, [join(ROOT, 'bench/pull/llama-lib.ts'), ...common, '--client', client], llamaEnv);
   if (values.driver === 'lib') return run(process.execPath, [values['llama-script'] ?? join(ROOT, 'bench/pull/llama-lib.ts'), ...common], llamaEnv);
   return run(process.execPath, [values['llama-script'] ?? join(ROOT, 'bin/run.js'), 'pull', ...common, '--progress', 'none'], llamaEnv);
 }
@@ -132,6 +136,16 @@ console.log(`data: ${all.length} × ${values.mb} MiB = ${(total / 2 ** 30).toFix
     const tc = await curl(hub.url, all);
     const tl = await llama(hub.url, all);
     console.log(`(a) uncapped   curl ${tc.toFixed(2)} s (${mbps(total, tc)})   llama pull ${tl.toFixed(2)} s (${mbps(total, tl)}, hashing included)   llama/curl speed ${(tc / tl).toFixed(2)}×`);
+  } finally {
+    hub.child.kill('SIGTERM');
+  }
+}
+if (!values['skip-clients']) {
+  const hub = await startHub();
+  try {
+    const own = await llama(hub.url, all, 'own');
+    const viaFetch = await llama(hub.url, all, 'fetch');
+    console.log(`(c) uncapped, engine client   own ${own.toFixed(2)} s (${mbps(total, own)})   Node fetch (undici) ${viaFetch.toFixed(2)} s (${mbps(total, viaFetch)})   own/fetch speed ${(viaFetch / own).toFixed(2)}×`);
   } finally {
     hub.child.kill('SIGTERM');
   }

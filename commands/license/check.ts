@@ -1,11 +1,9 @@
-import { relative, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { LlamaCommand } from '../../src/cli/base-command.ts';
-import { ComplianceError, UsageError } from '../../src/errors.ts';
 import { renderReport, type ReportFormat } from '../../src/license/report.ts';
-import { runLicenseCheck } from '../../src/license/run.ts';
+import { checkLicenses } from '../../src/license/run.ts';
 import type { LicenseReport } from '../../src/license/checks.ts';
-import { hubAccess, hubFlagValues } from '../../src/license/hub-access.ts';
+import { hubFlagValues } from '../../src/license/hub-access.ts';
 import { hubFlags } from '../../src/cli/hub-flags.ts';
 
 export default class LicenseCheck extends LlamaCommand {
@@ -30,33 +28,15 @@ export default class LicenseCheck extends LlamaCommand {
 
   async run(): Promise<LicenseReport> {
     const { args, flags } = await this.parseInput(LicenseCheck);
-    if (flags['require-files'] === true && args.dir === undefined) {
-      throw new UsageError('LICENSE_DIR_REQUIRED', '--require-files needs the directory to check.', {
-        hint: 'Give the directory that will be shipped: llama license check DIR --require-files.',
-      });
-    }
-    const loaded = await this.loadConfig();
-    const access = await hubAccess(hubFlagValues(flags), this.progress);
-    const { report } = await runLicenseCheck({
-      config: loaded.config,
-      baseDir: loaded.baseDir,
-      ...(args.dir !== undefined ? { dir: resolve(args.dir) } : {}),
-      offline: access.offline,
-      ...(access.hub ? { hub: access.hub } : {}),
-      cacheDir: access.cacheDir,
+    const { report, sarif, failure } = await checkLicenses({
+      loaded: await this.loadConfig(),
+      dir: args.dir,
+      hub: hubFlagValues(flags),
       requireFiles: flags['require-files'] === true,
       onProgress: this.progress,
     });
-    if (!this.jsonEnabled()) {
-      const artifactUri = loaded.filepath ? relative(process.cwd(), loaded.filepath).split('\\').join('/') : undefined;
-      process.stdout.write(renderReport(report, flags.format as ReportFormat, { baseDir: process.cwd(), ...(artifactUri ? { artifactUri } : {}) }));
-    }
-    if (report.blocking) {
-      throw new ComplianceError('LICENSE_BLOCKING', `${report.counts.blocking} blocking license finding${report.counts.blocking === 1 ? '' : 's'} (${[...new Set(report.findings.filter((f) => f.severity === 'blocking' && !f.waived).map((f) => f.id))].join(', ')}).`, {
-        hint: 'Fix each blocking finding as its "fix" line says, or add a waiver with the reason to the configuration (waivers stay visible in the report).',
-        details: { counts: report.counts, report },
-      });
-    }
+    if (!this.jsonEnabled()) process.stdout.write(renderReport(report, flags.format as ReportFormat, sarif));
+    if (failure) throw failure;
     return report;
   }
 }

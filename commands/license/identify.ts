@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { LlamaCommand } from '../../src/cli/base-command.ts';
-import { identifyFile, type Identification } from '../../src/license/identify.ts';
+import { identificationLines, identifyFile, type Identification } from '../../src/license/identify.ts';
 
 export default class LicenseIdentify extends LlamaCommand {
   static override summary = 'Name the catalog license a text is, or say it matches none.';
@@ -15,14 +15,7 @@ export default class LicenseIdentify extends LlamaCommand {
   async run(): Promise<Identification & { file: string }> {
     const { args } = await this.parseInput(LicenseIdentify);
     const result = await identifyFile(args.file);
-    const pct = `${(result.similarity * 100).toFixed(1)}%`;
-    if (result.match === 'exact') this.say(`${args.file}: ${result.licenseName} [${result.license}] — exact match (${result.role}), similarity 100%`);
-    else if (result.match === 'variant') this.say(`${args.file}: ${result.licenseName} [${result.license}] — known variant (${result.variantNote ?? ''}), similarity 100%`);
-    else if (result.match === 'marker') this.say(`${args.file}: ${result.licenseName} [${result.license}] — recognised by its key phrases`);
-    else if (result.match === 'similar') {
-      this.say(`${args.file}: NOT an exact catalog text; nearest is ${result.licenseName} [${result.license}] (${result.role}), similarity ${pct}`);
-      if (result.difference) this.say(`  first difference at word ${result.difference.index + 1}: expected “${result.difference.expected}”, found “${result.difference.actual}”`);
-    } else this.say(`${args.file}: matches no catalog license (best similarity ${pct})`);
+    for (const line of identificationLines(args.file, result)) this.say(line);
     return { file: args.file, ...result };
   }
 }

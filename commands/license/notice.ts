@@ -1,16 +1,8 @@
-import { resolve } from 'node:path';
 import { Args } from '@oclif/core';
 import { LlamaCommand } from '../../src/cli/base-command.ts';
-import { ComplianceError } from '../../src/errors.ts';
-import { resolveLineage, walkLineage } from '../../src/license/lineage.ts';
-import { noticeLines, lineageLicenses, renderNotice } from '../../src/license/notice.ts';
-import { hubAccess, hubFlagValues } from '../../src/license/hub-access.ts';
+import { licenseNotice, type LicenseNoticeResult } from '../../src/license/run.ts';
+import { hubFlagValues } from '../../src/license/hub-access.ts';
 import { hubFlags } from '../../src/cli/hub-flags.ts';
-
-export interface NoticeResult {
-  notice: string;
-  lines: Array<{ license: string; section: string; sentence: string }>;
-}
 
 export default class LicenseNotice extends LlamaCommand {
   static override summary = 'Print the NOTICE file the lineage requires.';
@@ -24,30 +16,10 @@ export default class LicenseNotice extends LlamaCommand {
 
   static override flags = { ...hubFlags };
 
-  async run(): Promise<NoticeResult> {
+  async run(): Promise<LicenseNoticeResult> {
     const { args, flags } = await this.parseInput(LicenseNotice);
-    const { config, baseDir } = await this.loadConfig();
-    const access = await hubAccess(hubFlagValues(flags), this.progress);
-    const lineage = await resolveLineage({
-      baseModels: config.derivative?.baseModels ?? [],
-      trainedOnOutputsOf: config.derivative?.trainedOnOutputsOf ?? [],
-      baseDir,
-      ...(args.dir !== undefined ? { derivativeDir: resolve(args.dir) } : {}),
-      offline: access.offline,
-      ...(access.hub ? { hub: access.hub } : {}),
-      cacheDir: access.cacheDir,
-      onProgress: this.progress,
-    });
-    const unknown = walkLineage(lineage).filter((n) => n.license === null);
-    if (unknown.length > 0) {
-      throw new ComplianceError('LICENSE_UNKNOWN', `The license of ${unknown.map((n) => n.ref).join(', ')} cannot be determined, so the NOTICE would be incomplete.`, {
-        hint: 'Run `llama license check` for the reason and the fix for each ancestor.',
-        details: { ancestors: unknown.map((n) => ({ ref: n.ref, problems: n.problems })) },
-      });
-    }
-    const options = { distribution: config.derivative?.distribution ?? 'weights', ...(config.derivative?.attribution !== undefined ? { attribution: config.derivative.attribution } : {}) } as const;
-    const notice = renderNotice(lineage, options);
-    if (!this.jsonEnabled()) process.stdout.write(notice);
-    return { notice, lines: noticeLines(lineageLicenses(lineage), options) };
+    const result = await licenseNotice({ loaded: await this.loadConfig(), dir: args.dir, hub: hubFlagValues(flags), onProgress: this.progress });
+    if (!this.jsonEnabled()) process.stdout.write(result.notice);
+    return result;
   }
 }

@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
 import { UsageError } from '../errors.ts';
+import { nearest } from '../util/nearest.ts';
 import { configSchema, type LlamaConfig } from './schema.ts';
 
 export const MODULE_NAME = 'llama';
@@ -53,7 +54,17 @@ export interface LoadConfigOptions {
  */
 const importModule: Loader = async (filepath) => {
   const module = (await import(pathToFileURL(filepath).href)) as { default?: unknown };
-  return module.default ?? module;
+  // The configuration is data: read it once, here, into plain values, so that a getter that throws or a Proxy that
+  // refuses to be read is an error that names this file, not a failure deep in the command.
+  try {
+    return JSON.parse(JSON.stringify(module.default ?? module)) as unknown;
+  } catch (error) {
+    throw new UsageError('CONFIG_UNREADABLE', `Could not read the configuration exported by ${filepath}: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'Export a plain object of data (no getters that throw, no Proxy, no cycles) from the configuration module.',
+      details: { file: filepath },
+      cause: error,
+    });
+  }
 };
 
 function explorer() {
@@ -108,7 +119,19 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     });
   }
 
-  const config = validateConfig(raw, filepath ?? '(defaults)');
+  let config: LlamaConfig;
+  try {
+    config = validateConfig(raw, filepath ?? '(defaults)');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // A JavaScript configuration is code: a getter that throws or a Proxy that refuses to be read fails here.
+    const file = filepath ?? '(defaults)';
+    throw new UsageError('CONFIG_UNREADABLE', `Could not read the configuration exported by ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'Export a plain object (no getters that throw, no Proxy) from the configuration module.',
+      details: { file },
+      cause: error,
+    });
+  }
   return { config, filepath, baseDir: filepath ? dirname(filepath) : cwd, source };
 }
 
@@ -128,11 +151,37 @@ export function validateConfig(raw: unknown, origin: string): LlamaConfig {
   );
 }
 
+interface SchemaNode {
+  def?: { innerType?: SchemaNode; element?: SchemaNode; type?: string };
+  shape?: Record<string, SchemaNode>;
+}
+
+/** Through .optional() and .default() to the schema they wrap. */
+function unwrap(schema: SchemaNode | undefined): SchemaNode | undefined {
+  let node = schema;
+  while (node?.def?.innerType !== undefined) node = node.def.innerType;
+  return node;
+}
+
+/** The keys the schema allows in the object at `path` (for "did you mean"). */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let node = unwrap(configSchema as unknown as SchemaNode);
+  for (const step of path) {
+    if (typeof step === 'number' && node?.def?.type === 'array') node = unwrap(node.def.element);
+    else if (typeof step === 'string' && node?.shape && Object.hasOwn(node.shape, step)) node = unwrap(node.shape[step]);
+    else return [];
+  }
+  return node?.shape ? Object.keys(node.shape) : [];
+}
+
 function describeIssue(issue: z.core.$ZodIssue): { path: string; expected: string } {
   const path = issue.path.length === 0 ? '(root)' : issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.join(', ');
-    return { path: issue.path.length === 0 ? keys : `${path}.${keys}`, expected: `unknown key (not part of the schema)` };
+    const known = knownKeysAt(issue.path);
+    const suggestions = issue.keys.map((k) => nearest(k, known)).filter((k): k is string => k !== undefined);
+    const meant = suggestions.length > 0 ? `; did you mean ${suggestions.join(', ')}?` : '';
+    return { path: issue.path.length === 0 ? keys : `${path}.${keys}`, expected: `unknown key (not part of the schema${known.length > 0 ? `: known keys are ${known.join(', ')}` : ''})${meant}` };
   }
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     // Say what each alternative wanted ("expected number … or expected record …") instead of "Invalid input".

@@ -6,10 +6,29 @@
  * The derivative / licensee / intendedUses / docs / waivers part follows the license-engine issue; `pull`,
  * `quantize` and `package` hold defaults for those commands' flags.
  */
+import semver from 'semver';
 import { z } from 'zod';
+import { QUANT_DEVICE_MODES } from '../quant/gpu/modes.ts';
+import { FTYPE_NAMES } from '../quant/types.ts';
+import { nearest } from '../util/nearest.ts';
 
 const yearMonth = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a calendar month written YYYY-MM');
 const userCount = z.number().int().nonnegative();
+
+/** A file or folder name: checked when loaded (not only when a command uses it), existence is the command's affair. */
+const pathString = z
+  .string()
+  .min(1, 'a path (an empty string names no file)')
+  .refine((p) => !p.includes('\0'), 'a path without NUL characters');
+
+/** A llama-quantize type name (case-insensitive, as --type). */
+const quantType = z.string().superRefine((value, ctx) => {
+  if (FTYPE_NAMES.some((name) => name === value.trim().toUpperCase())) return;
+  const near = nearest(value.trim().toUpperCase(), FTYPE_NAMES);
+  ctx.addIssue({ code: 'custom', message: `a quantization type${near ? ` (did you mean ${near}?)` : ''}: one of ${FTYPE_NAMES.join(', ')}` });
+});
+
+const semverString = z.string().refine((v) => semver.valid(v) !== null, 'a semantic version such as 1.0.0 (https://semver.org)');
 
 export const relationSchema = z.enum(['quantized', 'finetune', 'adapter', 'merge', 'distillation']);
 export const distributionSchema = z.enum(['weights', 'service', 'both']);
@@ -18,9 +37,9 @@ export const derivativeSchema = z.strictObject({
   /** The name under which the derivative is distributed. */
   name: z.string().min(1).optional(),
   /** semver */
-  version: z.string().min(1).optional(),
+  version: semverString.optional(),
   /** Direct bases: hub repo ids or local checkpoint directories (absolute, or relative to the config file). */
-  baseModels: z.array(z.string().min(1)).default([]),
+  baseModels: z.array(pathString).default([]),
   relation: relationSchema.optional(),
   /** Models whose outputs were used to create or train this one. */
   trainedOnOutputsOf: z.array(z.string().min(1)).default([]),
@@ -47,19 +66,19 @@ export const waiverSchema = z.strictObject({
 
 export const pullSchema = z.strictObject({
   endpoint: z.url().optional(),
-  cacheDir: z.string().min(1).optional(),
+  cacheDir: pathString.optional(),
   concurrency: z.number().int().min(1).max(64).optional(),
-  lock: z.string().min(1).optional(),
+  lock: pathString.optional(),
 });
 
 export const quantizeSchema = z.strictObject({
-  type: z.string().min(1).optional(),
-  device: z.enum(['auto', 'cpu', 'gpu']).optional(),
+  type: quantType.optional(),
+  device: z.enum(QUANT_DEVICE_MODES).optional(),
   threads: z.number().int().min(1).optional(),
 });
 
 export const packageSchema = z.strictObject({
-  out: z.string().min(1).optional(),
+  out: pathString.optional(),
   format: z.enum(['tar', 'dir']).optional(),
 });
 
@@ -68,7 +87,7 @@ export const configSchema = z.strictObject({
   licensee: licenseeSchema.optional(),
   intendedUses: z.array(z.string().min(1)).default([]),
   /** Product documentation checked for the "Built with …" line. */
-  docs: z.string().min(1).optional(),
+  docs: pathString.optional(),
   waivers: z.array(waiverSchema).default([]),
   pull: pullSchema.optional(),
   quantize: quantizeSchema.optional(),

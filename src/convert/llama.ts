@@ -3,99 +3,27 @@
  * `rope_freqs` tensor, as llama.cpp's convert_hf_to_gguf.py (`LlamaModel`, base `Model`) writes them. Facts from
  * ../shared/research/gguf.md §6 (llama.cpp c392e509, 2025-02) checked against current upstream convert_hf_to_gguf.py.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { kv, type GgufKv } from '../formats/gguf.ts';
-
-/** The architectures convert_hf_to_gguf.py maps to MODEL_ARCH.LLAMA that this converter handles (dense, no MoE). */
-const LLAMA_ARCHITECTURES = ['LlamaForCausalLM', 'LLaMAForCausalLM'];
-
-export interface LlamaConfig {
-  architecture: string;
-  nLayer: number;
-  nEmbd: number;
-  nHead: number;
-  nHeadKv: number;
-  headDim: number;
-  vocabSize: number;
-  /** The raw config.json, for the keys that are only copied. */
-  raw: Record<string, unknown>;
-}
-
-function num(raw: Record<string, unknown>, keys: readonly string[]): number | undefined {
-  for (const key of keys) {
-    const value = raw[key];
-    if (typeof value === 'number' && Number.isFinite(value)) return value;
-  }
-  return undefined;
-}
-
-export async function readLlamaConfig(dir: string): Promise<LlamaConfig> {
-  const path = join(dir, 'config.json');
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  } catch (error) {
-    throw new UsageError('CONVERT_NO_CONFIG', `cannot read ${path}: ${(error as Error).message}`, {
-      hint: 'Point at a Hugging Face checkpoint directory (it holds config.json, *.safetensors and tokenizer files).',
-      details: { file: path },
-      cause: error,
-    });
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new UsageError('CONVERT_BAD_CONFIG', `${path} is not a JSON object`, { hint: 'Repair config.json.', details: { file: path } });
-  }
-  const architectures = Array.isArray(raw.architectures) ? raw.architectures : [];
-  const architecture = typeof architectures[0] === 'string' ? architectures[0] : String(raw.model_type ?? 'unknown');
-  if (!LLAMA_ARCHITECTURES.includes(architecture)) {
-    throw new UsageError('CONVERT_UNSUPPORTED_ARCHITECTURE', `architecture ${architecture} is not supported`, {
-      hint: 'llama quantize converts LlamaForCausalLM checkpoints (Llama 1, 2, 3, 3.1, 3.2, 3.3). Convert other models with llama.cpp.',
-      details: { architecture, file: path },
-    });
-  }
-  const need = (keys: readonly string[]): number => {
-    const value = num(raw, keys);
-    if (value === undefined || !Number.isSafeInteger(value) || value <= 0) {
-      throw new UsageError('CONVERT_BAD_CONFIG', `config.json has no valid ${keys[0]}`, {
-        hint: 'config.json is incomplete; use the file that came with the checkpoint.',
-        details: { file: path, key: keys[0] },
-      });
-    }
-    return value;
-  };
-  const nLayer = need(['n_layers', 'num_hidden_layers', 'n_layer', 'num_layers']);
-  const nEmbd = need(['hidden_size', 'n_embd']);
-  const nHead = need(['num_attention_heads', 'n_head']);
-  const nHeadKv = num(raw, ['num_key_value_heads']) ?? nHead;
-  const headDim = num(raw, ['head_dim']) ?? Math.floor(nEmbd / nHead);
-  const vocabSize = need(['vocab_size']);
-  if (nHead % nHeadKv !== 0) {
-    throw new UsageError('CONVERT_BAD_CONFIG', `num_attention_heads ${nHead} is not a multiple of num_key_value_heads ${nHeadKv}`, {
-      hint: 'config.json is inconsistent; use the file that came with the checkpoint.',
-      details: { file: path },
-    });
-  }
-  return { architecture, nLayer, nEmbd, nHead, nHeadKv, headDim, vocabSize, raw };
-}
+import { HPARAM_KEYS, num, type HfModelConfig } from './model-config.ts';
 
 /**
  * `set_gguf_parameters` of TextModel then LlamaModel (current upstream order: rope scaling before freq_base, which
  * comes from the rope parameters; the 2025-02 tree wrote freq_base first and linear scaling last); `ftype` is
  * general.file_type.
  */
-export function llamaParameterKvs(config: LlamaConfig, ftype: number): GgufKv[] {
+export function llamaParameterKvs(config: HfModelConfig, ftype: number): GgufKv[] {
   const raw = config.raw;
   const out: GgufKv[] = [kv.u32('llama.block_count', config.nLayer)];
-  const nCtx = num(raw, ['max_position_embeddings', 'n_ctx', 'n_positions', 'max_length', 'max_sequence_length', 'model_max_length']);
+  const nCtx = num(raw, HPARAM_KEYS.contextLength);
   if (nCtx !== undefined) out.push(kv.u32('llama.context_length', nCtx));
-  const nEmbd = num(raw, ['hidden_size', 'n_embd', 'dim']);
+  const nEmbd = num(raw, HPARAM_KEYS.embeddingLength);
   if (nEmbd !== undefined) out.push(kv.u32('llama.embedding_length', nEmbd));
-  const nFf = num(raw, ['prefix_dense_intermediate_size', 'dense_intermediate_size', 'intermediate_size', 'n_inner', 'hidden_dim']);
+  const nFf = num(raw, HPARAM_KEYS.feedForwardLength);
   if (nFf !== undefined) out.push(kv.u32('llama.feed_forward_length', nFf));
-  const nHead = num(raw, ['num_attention_heads', 'n_head', 'n_heads']);
+  const nHead = num(raw, HPARAM_KEYS.headCount);
   if (nHead !== undefined) out.push(kv.u32('llama.attention.head_count', nHead));
-  const nHeadKv = num(raw, ['num_key_value_heads', 'n_kv_heads']);
+  const nHeadKv = num(raw, HPARAM_KEYS.headCountKv);
   if (nHeadKv !== undefined) out.push(kv.u32('llama.attention.head_count_kv', nHeadKv));
   if (raw.is_causal === false) out.push(kv.bool('llama.attention.causal', false));
   const rope = ropeParameters(raw);
@@ -110,11 +38,11 @@ export function llamaParameterKvs(config: LlamaConfig, ftype: number): GgufKv[] 
     });
   }
   if (typeof rope.rope_theta === 'number') out.push(kv.f32('llama.rope.freq_base', rope.rope_theta));
-  const rmsEps = num(raw, ['rms_norm_eps', 'norm_eps']);
+  const rmsEps = num(raw, HPARAM_KEYS.rmsNormEps);
   if (rmsEps !== undefined) out.push(kv.f32('llama.attention.layer_norm_rms_epsilon', rmsEps));
-  const normEps = num(raw, ['layer_norm_eps', 'layer_norm_epsilon', 'norm_epsilon']);
+  const normEps = num(raw, HPARAM_KEYS.layerNormEps);
   if (normEps !== undefined) out.push(kv.f32('llama.attention.layer_norm_epsilon', normEps));
-  const headDim = num(raw, ['head_dim']);
+  const headDim = num(raw, HPARAM_KEYS.headDim);
   if (headDim !== undefined) {
     out.push(kv.u32('llama.attention.key_length', headDim));
     out.push(kv.u32('llama.attention.value_length', headDim));
@@ -134,10 +62,10 @@ function ropeParameters(raw: Record<string, unknown>): Record<string, unknown> {
   const rope: Record<string, unknown> = source !== null && typeof source === 'object' && !Array.isArray(source) ? { ...(source as Record<string, unknown>) } : {};
   const full = rope.full_attention;
   if (full !== null && typeof full === 'object') return full as Record<string, unknown>;
-  const theta = num(raw, ['global_rope_theta', 'rope_global_theta', 'rope_theta_global', 'rope_theta', 'rotary_emb_base']);
+  const theta = num(raw, HPARAM_KEYS.ropeTheta);
   if (!('rope_theta' in rope) && theta !== undefined) rope.rope_theta = theta;
   if (!('rope_type' in rope) && rope.type !== undefined) rope.rope_type = rope.type;
-  const original = num(raw, ['original_max_position_embeddings']);
+  const original = num(raw, HPARAM_KEYS.originalContextLength);
   if (!('original_max_position_embeddings' in rope) && original !== undefined) rope.original_max_position_embeddings = original;
   return rope;
 }
@@ -148,7 +76,7 @@ function ropeParameters(raw: Record<string, unknown>): Record<string, unknown> {
  * `t.reciprocal() * a`). `base ** x` uses a correctly rounded pow, which torch's vectorised powf may miss by an ulp in
  * the smooth band; llama.cpp uses these as frequency divisors, so an ulp there is immaterial.
  */
-export function llama3RopeFactors(config: LlamaConfig): Float32Array | undefined {
+export function llama3RopeFactors(config: HfModelConfig): Float32Array | undefined {
   const scaling = ropeParameters(config.raw);
   const ropeType = String(scaling.rope_type ?? '').toLowerCase();
   if (ropeType !== 'llama3') return undefined;

@@ -5,10 +5,11 @@
  * general.base_model.N.* (GGUF naming convention), and the recommended sampling parameters current gguf-py takes from
  * generation_config.json (general.sampling.*).
  */
-import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { UsageError } from '../errors.ts';
 import { kv, type GgufKv } from '../formats/gguf.ts';
+import { readOptionalRegularFile } from '../fs/regular-file.ts';
 
 type Json = Record<string, unknown>;
 
@@ -44,8 +45,11 @@ export interface ModelMetadata {
 export async function readModelCard(dir: string): Promise<Json> {
   let content: string;
   try {
-    content = await readFile(join(dir, 'README.md'), 'utf8');
-  } catch {
+    const bytes = await readOptionalRegularFile(join(dir, 'README.md'));
+    if (bytes === undefined) return {};
+    content = bytes.toString('utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error; // a FIFO or device is refused, not read as "no card"
     return {};
   }
   const lines = content.split(/\r\n|\r|\n/);
@@ -81,7 +85,7 @@ function pyTitle(word: string): string {
 }
 
 /** Metadata.id_to_title. */
-export function idToTitle(text: string): string {
+function idToTitle(text: string): string {
   return text
     .trim()
     .replaceAll('-', ' ')
@@ -91,7 +95,7 @@ export function idToTitle(text: string): string {
     .join(' ');
 }
 
-export interface ModelIdComponents {
+interface ModelIdComponents {
   fullName?: string;
   org?: string;
   basename?: string;
@@ -101,7 +105,7 @@ export interface ModelIdComponents {
 }
 
 /** Metadata.get_model_id_components. */
-export function modelIdComponents(modelId: string | undefined, totalParams = 0): ModelIdComponents {
+function modelIdComponents(modelId: string | undefined, totalParams = 0): ModelIdComponents {
   if (modelId === undefined) return {};
   if (modelId.includes(' ')) return { fullName: modelId };
   let org: string | undefined;
@@ -196,7 +200,7 @@ export function modelIdComponents(modelId: string | undefined, totalParams = 0):
 }
 
 /** gguf-py model_weight_count_rounded_notation(n, min_digits=2). */
-export function sizeLabel(totalParams: number): string {
+function sizeLabel(totalParams: number): string {
   const n = Math.abs(totalParams);
   let scaled: number;
   let suffix: string;
@@ -254,18 +258,22 @@ function baseEntry(id: string, totalParams: number): Json {
 /** generation_config.json ({} when absent or invalid, as gguf-py treats it). */
 export async function readGenerationConfig(dir: string): Promise<Json> {
   try {
-    const value = JSON.parse(await readFile(join(dir, 'generation_config.json'), 'utf8')) as unknown;
+    const bytes = await readOptionalRegularFile(join(dir, 'generation_config.json'));
+    if (bytes === undefined) return {};
+    const value = JSON.parse(bytes.toString('utf8')) as unknown;
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
-  } catch {
+  } catch (error) {
+    if (error instanceof UsageError) throw error; // a FIFO or device is refused
     return {};
   }
 }
 
 /**
- * Metadata.load without an override file: model card, then config.json `_name_or_path`, then the directory name;
+ * Metadata.load without an override file: model card, then config.json `_name_or_path`, then the directory name
+ * (`dirName`: for a snapshot in the Hugging Face cache, the repo's name, not the commit the folder is named after);
  * sampling parameters from generation_config.json.
  */
-export function resolveMetadata(dir: string, card: Json, hfParams: Json, totalParams: number, generationConfig: Json = {}): ModelMetadata {
+export function resolveMetadata(dirName: string, card: Json, hfParams: Json, totalParams: number, generationConfig: Json = {}): ModelMetadata {
   const m: ModelMetadata = {};
   if (Object.keys(generationConfig).length > 0) m.sampling = generationConfig;
   const use = (key: keyof ModelMetadata, cardKey: string): void => {
@@ -328,9 +336,9 @@ export function resolveMetadata(dir: string, card: Json, hfParams: Json, totalPa
   };
   const nameOrPath = hfParams._name_or_path;
   if (typeof nameOrPath === 'string' && (nameOrPath.match(/\//g) ?? []).length <= 1) apply(modelIdComponents(nameOrPath, totalParams));
-  apply(modelIdComponents(basename(dir), totalParams));
+  apply(modelIdComponents(dirName, totalParams));
   // convert_hf_to_gguf.py prepare_metadata fallbacks
-  m.name ??= basename(dir);
+  m.name ??= dirName;
   if (m.sizeLabel === undefined && totalParams > 0) m.sizeLabel = sizeLabel(totalParams);
   return m;
 }

@@ -6,14 +6,14 @@
 import { open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { IntegrityError, UsageError } from '../errors.ts';
-import { getKv, GgufTensorReader, readGguf, type GgufKv } from '../formats/gguf.ts';
-import { decodeFloats, isFloatDtype, rowCount, SafetensorsCheckpoint, unsupportedDtype, type SafetensorsTensor } from '../formats/safetensors.ts';
+import { getKv, GgufTensorReader, kv, readGguf, type GgufKv } from '../formats/gguf.ts';
+import { decodeFloats, rowCount, SafetensorsCheckpoint, unsupportedDtype, type SafetensorsTensor } from '../formats/safetensors.ts';
 import type { ModelFacts } from '../quant/choose.ts';
-import { ggufTensorName, llama3RopeFactors, llamaParameterKvs, permuteHeads, readLlamaConfig, type LlamaConfig } from './llama.ts';
+import { isFloatTypeName, type FloatTypeName } from '../quant/types.ts';
+import { ggufTensorName, llama3RopeFactors, llamaParameterKvs, permuteHeads } from './llama.ts';
+import { readHfModelConfig, type HfModelConfig } from './model-config.ts';
 import { metadataKvs, readGenerationConfig, readModelCard, resolveMetadata } from './metadata.ts';
 import { vocabKvs } from './vocab.ts';
-
-export type FloatTypeName = 'F32' | 'F16' | 'BF16';
 
 export interface SourceTensor {
   /** GGUF name. */
@@ -55,15 +55,27 @@ export function tensorRows(t: { ne: readonly number[] }): number {
 
 // ------------------------------------------------------------------------------------------------ Hugging Face source
 
-/** Open a Hugging Face LlamaForCausalLM checkpoint directory as convert_hf_to_gguf.py would see it. */
+/**
+ * Open a Hugging Face LlamaForCausalLM checkpoint directory as convert_hf_to_gguf.py would see it. `modelName` stands
+ * for the directory's name (output file name, general.name heuristics): a cache snapshot passes its repo's name.
+ */
 export async function openHfSource(dir: string, modelName = basename(dir)): Promise<ModelSource> {
-  const config = await readLlamaConfig(dir);
+  const config = await readHfModelConfig(dir);
   const checkpoint = await SafetensorsCheckpoint.open(dir);
   try {
     const tensors: SourceTensor[] = [];
+    for (const st of checkpoint.tensors) {
+      const name = ggufTensorName(st.name);
+      if (name === null) continue;
+      if (!isFloatTypeName(st.dtype)) throw unsupportedDtype(st);
+      tensors.push(hfTensor(checkpoint, st, name, config));
+    }
+    // the weights bound the sizes config.json claims before anything is allocated from them (rope factors, vocab)
+    checkShapes(tensors, config, dir);
     const rope = llama3RopeFactors(config);
     if (rope !== undefined) {
-      tensors.push({
+      // convert_hf_to_gguf.py yields rope_freqs before the checkpoint's tensors
+      tensors.unshift({
         name: 'rope_freqs.weight',
         ne: [rope.length],
         nDims: 1,
@@ -73,17 +85,10 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
         readRows: async () => rope.slice(),
       });
     }
-    for (const st of checkpoint.tensors) {
-      const name = ggufTensorName(st.name);
-      if (name === null) continue;
-      if (!isFloatDtype(st.dtype)) throw unsupportedDtype(st);
-      tensors.push(hfTensor(checkpoint, st, name, config));
-    }
-    checkShapes(tensors, config, dir);
     const hasOutput = tensors.some((t) => t.name === 'output.weight');
     const card = await readModelCard(dir);
     const totalParams = tensors.reduce((sum, t) => sum + t.ne.reduce((a, b) => a * b, 1), 0);
-    const metadata = resolveMetadata(dir, card, config.raw, totalParams, await readGenerationConfig(dir));
+    const metadata = resolveMetadata(modelName, card, config.raw, totalParams, await readGenerationConfig(dir));
     const vocab = await vocabKvs({ dir, vocabSize: config.vocabSize, config: config.raw });
     return {
       kind: 'hf',
@@ -92,12 +97,12 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
       tensors,
       facts: { nLayer: config.nLayer, nHead: config.nHead, nHeadKv: config.nHeadKv, hasOutput },
       kvs: (fileType) => [
-        { key: 'general.architecture', value: { type: 8, value: 'llama' } },
-        { key: 'general.type', value: { type: 8, value: 'model' } },
+        kv.str('general.architecture', 'llama'),
+        kv.str('general.type', 'model'),
         ...metadataKvs(metadata),
         ...llamaParameterKvs(config, fileType),
         // current upstream prepare_metadata: quantization version, then the vocabulary (2025-02: the reverse)
-        { key: 'general.quantization_version', value: { type: 4, value: 2 } },
+        kv.u32('general.quantization_version', 2),
         ...vocab,
       ],
       close: () => checkpoint.close(),
@@ -108,7 +113,7 @@ export async function openHfSource(dir: string, modelName = basename(dir)): Prom
   }
 }
 
-function hfTensor(checkpoint: SafetensorsCheckpoint, st: SafetensorsTensor, name: string, config: LlamaConfig): SourceTensor {
+function hfTensor(checkpoint: SafetensorsCheckpoint, st: SafetensorsTensor, name: string, config: HfModelConfig): SourceTensor {
   const ne = [...st.shape].reverse();
   if (ne.length === 0) ne.push(1);
   const rowLength = ne[0]!;
@@ -153,7 +158,7 @@ function badHeads(st: SafetensorsTensor, rows: number, heads: number): Integrity
   });
 }
 
-function checkShapes(tensors: SourceTensor[], config: LlamaConfig, dir: string): void {
+function checkShapes(tensors: SourceTensor[], config: HfModelConfig, dir: string): void {
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const kvDim = config.nHeadKv * config.headDim;
   const ffn = typeof config.raw.intermediate_size === 'number' ? config.raw.intermediate_size : undefined;

@@ -13,10 +13,11 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { IntegrityError, UsageError } from '../errors.ts';
 import { writeAll } from '../fs/write-all.ts';
+import { openRegularFile } from '../fs/regular-file.ts';
 
-export const GGUF_MAGIC = 0x46554747; // "GGUF" read as u32 LE
-export const GGUF_VERSION = 3;
-export const GGUF_DEFAULT_ALIGNMENT = 32;
+const GGUF_MAGIC = 0x46554747; // "GGUF" read as u32 LE
+const GGUF_VERSION = 3;
+const GGUF_DEFAULT_ALIGNMENT = 32;
 /** ggml.h GGML_MAX_DIMS / GGML_MAX_NAME. */
 const MAX_DIMS = 4;
 const MAX_NAME = 64;
@@ -41,7 +42,11 @@ export const GgufValueType = {
 } as const;
 export type GgufValueType = (typeof GgufValueType)[keyof typeof GgufValueType];
 
-const SCALAR_SIZE: Partial<Record<number, number>> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
+const SCALAR_SIZE: Partial<Record<number, number>> = {
+  [GgufValueType.UINT8]: 1, [GgufValueType.INT8]: 1, [GgufValueType.UINT16]: 2, [GgufValueType.INT16]: 2,
+  [GgufValueType.UINT32]: 4, [GgufValueType.INT32]: 4, [GgufValueType.FLOAT32]: 4, [GgufValueType.BOOL]: 1,
+  [GgufValueType.UINT64]: 8, [GgufValueType.INT64]: 8, [GgufValueType.FLOAT64]: 8,
+};
 
 /**
  * ggml tensor types: id → [name, elements per block, bytes per block] (ggml/include/ggml.h, ggml-common.h). The GGUF
@@ -81,10 +86,6 @@ export const GGML_TYPE_SIZES: Readonly<Record<number, readonly [string, number, 
   35: ['TQ2_0', 256, 66],
 };
 
-export function ggmlTypeName(type: number): string {
-  return GGML_TYPE_SIZES[type]?.[0] ?? `type${type}`;
-}
-
 export function ggmlTypeId(name: string): number {
   for (const [id, entry] of Object.entries(GGML_TYPE_SIZES)) if (entry[0] === name) return Number(id);
   throw new UsageError('GGML_TYPE_UNKNOWN', `unknown ggml type ${name}`, { hint: 'Use a type llama.cpp defines.' });
@@ -102,23 +103,23 @@ export function ggmlNbytes(type: number, ne: readonly number[]): number {
   return (n0 / block) * size * rows;
 }
 
-export function padTo(n: number, alignment: number): number {
+function padTo(n: number, alignment: number): number {
   return Math.ceil(n / alignment) * alignment;
 }
 
 /** ggml_n_dims: index of the last dimension > 1, plus one, at least 1 (ggml.c). */
-export function ggmlNDims(ne: readonly number[]): number {
+function ggmlNDims(ne: readonly number[]): number {
   for (let i = ne.length - 1; i >= 1; i--) if (ne[i]! > 1) return i + 1;
   return 1;
 }
 
 /** A KV value as read or to be written. Numbers of the 64-bit integer types are bigint. */
 export type GgufValue =
-  | { type: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 12; value: number }
-  | { type: 10 | 11; value: bigint }
-  | { type: 7; value: boolean }
-  | { type: 8; value: string }
-  | { type: 9; itemType: number; value: readonly string[] | readonly number[] | readonly bigint[] | readonly boolean[] };
+  | { type: (typeof GgufValueType)['UINT8'] | (typeof GgufValueType)['INT8'] | (typeof GgufValueType)['UINT16'] | (typeof GgufValueType)['INT16'] | (typeof GgufValueType)['UINT32'] | (typeof GgufValueType)['INT32'] | (typeof GgufValueType)['FLOAT32'] | (typeof GgufValueType)['FLOAT64']; value: number }
+  | { type: (typeof GgufValueType)['UINT64'] | (typeof GgufValueType)['INT64']; value: bigint }
+  | { type: (typeof GgufValueType)['BOOL']; value: boolean }
+  | { type: (typeof GgufValueType)['STRING']; value: string }
+  | { type: (typeof GgufValueType)['ARRAY']; itemType: number; value: readonly string[] | readonly number[] | readonly bigint[] | readonly boolean[] };
 
 export interface GgufKv {
   key: string;
@@ -151,14 +152,14 @@ export interface GgufFile {
 
 // Helpers to build KVs the way gguf-py's GGUFWriter types them.
 export const kv = {
-  str: (key: string, value: string): GgufKv => ({ key, value: { type: 8, value } }),
-  u32: (key: string, value: number): GgufKv => ({ key, value: { type: 4, value } }),
-  i32: (key: string, value: number): GgufKv => ({ key, value: { type: 5, value } }),
-  f32: (key: string, value: number): GgufKv => ({ key, value: { type: 6, value } }),
-  bool: (key: string, value: boolean): GgufKv => ({ key, value: { type: 7, value } }),
-  strArray: (key: string, value: readonly string[]): GgufKv => ({ key, value: { type: 9, itemType: 8, value } }),
-  f32Array: (key: string, value: readonly number[]): GgufKv => ({ key, value: { type: 9, itemType: 6, value } }),
-  i32Array: (key: string, value: readonly number[]): GgufKv => ({ key, value: { type: 9, itemType: 5, value } }),
+  str: (key: string, value: string): GgufKv => ({ key, value: { type: GgufValueType.STRING, value } }),
+  u32: (key: string, value: number): GgufKv => ({ key, value: { type: GgufValueType.UINT32, value } }),
+  i32: (key: string, value: number): GgufKv => ({ key, value: { type: GgufValueType.INT32, value } }),
+  f32: (key: string, value: number): GgufKv => ({ key, value: { type: GgufValueType.FLOAT32, value } }),
+  bool: (key: string, value: boolean): GgufKv => ({ key, value: { type: GgufValueType.BOOL, value } }),
+  strArray: (key: string, value: readonly string[]): GgufKv => ({ key, value: { type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value } }),
+  f32Array: (key: string, value: readonly number[]): GgufKv => ({ key, value: { type: GgufValueType.ARRAY, itemType: GgufValueType.FLOAT32, value } }),
+  i32Array: (key: string, value: readonly number[]): GgufKv => ({ key, value: { type: GgufValueType.ARRAY, itemType: GgufValueType.INT32, value } }),
 };
 
 export function getKv(file: { kvs: readonly GgufKv[] }, key: string): GgufValue['value'] | undefined {
@@ -248,16 +249,16 @@ class MetaCursor {
     const o = this.at();
     this.pos += size;
     switch (type) {
-      case 0: return b.readUInt8(o);
-      case 1: return b.readInt8(o);
-      case 2: return b.readUInt16LE(o);
-      case 3: return b.readInt16LE(o);
-      case 4: return b.readUInt32LE(o);
-      case 5: return b.readInt32LE(o);
-      case 6: return b.readFloatLE(o);
-      case 7: return b.readUInt8(o) !== 0;
-      case 10: return b.readBigUInt64LE(o);
-      case 11: return b.readBigInt64LE(o);
+      case GgufValueType.UINT8: return b.readUInt8(o);
+      case GgufValueType.INT8: return b.readInt8(o);
+      case GgufValueType.UINT16: return b.readUInt16LE(o);
+      case GgufValueType.INT16: return b.readInt16LE(o);
+      case GgufValueType.UINT32: return b.readUInt32LE(o);
+      case GgufValueType.INT32: return b.readInt32LE(o);
+      case GgufValueType.FLOAT32: return b.readFloatLE(o);
+      case GgufValueType.BOOL: return b.readUInt8(o) !== 0;
+      case GgufValueType.UINT64: return b.readBigUInt64LE(o);
+      case GgufValueType.INT64: return b.readBigInt64LE(o);
       default: return b.readDoubleLE(o);
     }
   }
@@ -278,8 +279,9 @@ class MetaCursor {
 export async function readGguf(path: string): Promise<GgufFile> {
   let handle: FileHandle;
   try {
-    handle = await open(path, 'r');
+    handle = await openRegularFile(path);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError('GGUF_NOT_FOUND', `cannot open ${path}: ${(error as Error).message}`, {
       hint: 'Check the path of the GGUF file.',
       details: { file: path },
@@ -315,15 +317,15 @@ export async function readGguf(path: string): Promise<GgufFile> {
       const start = c.pos;
       const type = await c.u32();
       let value: GgufValue;
-      if (type === 8) value = { type: 8, value: await c.string() };
-      else if (type === 9) {
+      if (type === GgufValueType.STRING) value = { type: GgufValueType.STRING, value: await c.string() };
+      else if (type === GgufValueType.ARRAY) {
         const itemType = await c.u32();
         const n = await c.count('array length', fileSize);
-        if (itemType === 8) {
+        if (itemType === GgufValueType.STRING) {
           const items: string[] = new Array<string>(n);
           for (let j = 0; j < n; j++) items[j] = await c.string();
-          value = { type: 9, itemType, value: items };
-        } else if (itemType === 9) {
+          value = { type: GgufValueType.ARRAY, itemType, value: items };
+        } else if (itemType === GgufValueType.ARRAY) {
           throw corruptGguf(path, `key ${key}: nested arrays are not allowed`);
         } else {
           const size = SCALAR_SIZE[itemType];
@@ -331,7 +333,7 @@ export async function readGguf(path: string): Promise<GgufFile> {
           if (n * size > fileSize) throw corruptGguf(path, `key ${key}: array runs past the end of the file`);
           const items: (number | bigint | boolean)[] = new Array(n);
           for (let j = 0; j < n; j++) items[j] = await c.scalar(itemType);
-          value = { type: 9, itemType, value: items as readonly number[] };
+          value = { type: GgufValueType.ARRAY, itemType, value: items as readonly number[] };
         }
       } else {
         value = { type, value: await c.scalar(type) } as GgufValue;
@@ -362,7 +364,7 @@ export async function readGguf(path: string): Promise<GgufFile> {
     let alignment = GGUF_DEFAULT_ALIGNMENT;
     if (alignmentKv !== undefined) {
       const v = alignmentKv.value;
-      if (v.type !== 4 || v.value === 0 || (v.value & (v.value - 1)) !== 0) {
+      if (v.type !== GgufValueType.UINT32 || v.value === 0 || (v.value & (v.value - 1)) !== 0) {
         throw corruptGguf(path, 'general.alignment is not a power-of-two u32');
       }
       alignment = v.value;
@@ -452,16 +454,16 @@ class ByteSink {
     if (size === undefined) throw new RangeError(`not a scalar GGUF type: ${type}`);
     const b = Buffer.allocUnsafe(size);
     switch (type) {
-      case 0: b.writeUInt8(Number(v)); break;
-      case 1: b.writeInt8(Number(v)); break;
-      case 2: b.writeUInt16LE(Number(v)); break;
-      case 3: b.writeInt16LE(Number(v)); break;
-      case 4: b.writeUInt32LE(Number(v)); break;
-      case 5: b.writeInt32LE(Number(v)); break;
-      case 6: b.writeFloatLE(Number(v)); break;
-      case 7: b.writeUInt8(v === true || v === 1 ? 1 : 0); break;
-      case 10: b.writeBigUInt64LE(BigInt(v)); break;
-      case 11: b.writeBigInt64LE(BigInt(v)); break;
+      case GgufValueType.UINT8: b.writeUInt8(Number(v)); break;
+      case GgufValueType.INT8: b.writeInt8(Number(v)); break;
+      case GgufValueType.UINT16: b.writeUInt16LE(Number(v)); break;
+      case GgufValueType.INT16: b.writeInt16LE(Number(v)); break;
+      case GgufValueType.UINT32: b.writeUInt32LE(Number(v)); break;
+      case GgufValueType.INT32: b.writeInt32LE(Number(v)); break;
+      case GgufValueType.FLOAT32: b.writeFloatLE(Number(v)); break;
+      case GgufValueType.BOOL: b.writeUInt8(v === true || v === 1 ? 1 : 0); break;
+      case GgufValueType.UINT64: b.writeBigUInt64LE(BigInt(v)); break;
+      case GgufValueType.INT64: b.writeBigInt64LE(BigInt(v)); break;
       default: b.writeDoubleLE(Number(v));
     }
     this.push(b);
@@ -474,12 +476,12 @@ class ByteSink {
 
 function encodeValue(sink: ByteSink, value: GgufValue): void {
   sink.u32(value.type);
-  if (value.type === 8) sink.string(value.value);
-  else if (value.type === 9) {
+  if (value.type === GgufValueType.STRING) sink.string(value.value);
+  else if (value.type === GgufValueType.ARRAY) {
     sink.u32(value.itemType);
     sink.u64(value.value.length);
     for (const item of value.value) {
-      if (value.itemType === 8) sink.string(item as string);
+      if (value.itemType === GgufValueType.STRING) sink.string(item as string);
       else sink.scalar(value.itemType, item as number | bigint | boolean);
     }
   } else sink.scalar(value.type, value.value);

@@ -6,13 +6,16 @@
  * `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}}`, then the byte buffer; offsets are
  * relative to the buffer start (file offset 8 + N).
  */
-import { open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { IntegrityError, UsageError } from '../errors.ts';
+import { notRegularFileError, openRegularFile, readOptionalRegularFile } from '../fs/regular-file.ts';
 import { bf16ToF32Row, f16ToF32Row } from '../quant/fp16.ts';
+import { FLOAT_TYPE_NAMES, isFloatTypeName, type FloatTypeName } from '../quant/types.ts';
 
 /** Bytes per element of every dtype the format defines (F8 types are one byte). */
-export const SAFETENSORS_DTYPE_SIZES: Readonly<Record<string, number>> = {
+const SAFETENSORS_DTYPE_SIZES: Readonly<Record<string, number>> = {
   BOOL: 1,
   U8: 1,
   I8: 1,
@@ -30,9 +33,6 @@ export const SAFETENSORS_DTYPE_SIZES: Readonly<Record<string, number>> = {
   U64: 8,
 };
 
-/** The dtypes we can turn into float32 (the ones Llama checkpoints ship). */
-export const FLOAT_DTYPES = ['F32', 'F16', 'BF16'] as const;
-export type FloatDtype = (typeof FLOAT_DTYPES)[number];
 
 /** The safetensors library refuses headers above 100 MB; a larger length is a corrupt file, not a big model. */
 const MAX_HEADER_BYTES = 100_000_000;
@@ -73,8 +73,9 @@ function isNonNegativeInt(value: unknown): value is number {
 export async function readSafetensorsHeader(file: string): Promise<SafetensorsHeader> {
   let handle: FileHandle;
   try {
-    handle = await open(file, 'r');
+    handle = await openRegularFile(file);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError('SAFETENSORS_NOT_FOUND', `cannot open ${file}: ${(error as Error).message}`, {
       hint: 'Check the checkpoint directory: every shard listed in the index must be present.',
       details: { file },
@@ -143,7 +144,7 @@ export function parseSafetensorsHeader(file: string, fileSize: number, headerByt
     const elementSize = SAFETENSORS_DTYPE_SIZES[dtype];
     if (elementSize === undefined) {
       throw new UsageError('SAFETENSORS_UNSUPPORTED_DTYPE', `${basename(file)}: tensor ${name} has unknown dtype ${dtype}`, {
-        hint: `Supported dtypes: ${FLOAT_DTYPES.join(', ')}. Convert the checkpoint with the tool that made it.`,
+        hint: `Supported dtypes: ${FLOAT_TYPE_NAMES.join(', ')}. Convert the checkpoint with the tool that made it.`,
         details: { file, tensor: name, dtype },
       });
     }
@@ -191,7 +192,7 @@ export function parseSafetensorsHeader(file: string, fileSize: number, headerByt
 }
 
 /** Decode raw little-endian F32/F16/BF16 bytes into float32 (exact for all three; the quantizers' own conversions). */
-export function decodeFloats(dtype: FloatDtype, bytes: Uint8Array, out?: Float32Array): Float32Array {
+export function decodeFloats(dtype: FloatTypeName, bytes: Uint8Array, out?: Float32Array): Float32Array {
   const size = dtype === 'F32' ? 4 : 2;
   const count = bytes.length / size;
   const result = out ?? new Float32Array(count);
@@ -204,10 +205,6 @@ export function decodeFloats(dtype: FloatDtype, bytes: Uint8Array, out?: Float32
     f16ToF32Row(bytes, 0, count, result, 0);
   }
   return result;
-}
-
-export function isFloatDtype(dtype: string): dtype is FloatDtype {
-  return (FLOAT_DTYPES as readonly string[]).includes(dtype);
 }
 
 /**
@@ -277,7 +274,7 @@ export class SafetensorsCheckpoint {
 
   /** Rows [row, row+count) as float32. */
   async readRows(tensor: SafetensorsTensor, row: number, count: number): Promise<Float32Array> {
-    if (!isFloatDtype(tensor.dtype)) throw unsupportedDtype(tensor);
+    if (!isFloatTypeName(tensor.dtype)) throw unsupportedDtype(tensor);
     return decodeFloats(tensor.dtype, await this.readRowsRaw(tensor, row, count));
   }
 
@@ -321,7 +318,7 @@ export class SafetensorsCheckpoint {
 export function unsupportedDtype(tensor: SafetensorsTensor): UsageError {
   return new UsageError(
     'SAFETENSORS_UNSUPPORTED_DTYPE',
-    `${basename(tensor.file)}: tensor ${tensor.name} is ${tensor.dtype}; only ${FLOAT_DTYPES.join(', ')} can be converted`,
+    `${basename(tensor.file)}: tensor ${tensor.name} is ${tensor.dtype}; only ${FLOAT_TYPE_NAMES.join(', ')} can be converted`,
     {
       hint: 'Use a checkpoint saved in F32, F16 or BF16 (the dtypes Meta and Hugging Face ship Llama in).',
       details: { file: tensor.file, tensor: tensor.name, dtype: tensor.dtype },
@@ -335,7 +332,7 @@ export function rowCount(tensor: { shape: number[] }): number {
   return tensor.shape.slice(0, -1).reduce((a, b) => a * b, 1);
 }
 
-export function rowByteLength(tensor: SafetensorsTensor): number {
+function rowByteLength(tensor: SafetensorsTensor): number {
   const inner = tensor.shape.length === 0 ? 1 : tensor.shape[tensor.shape.length - 1]!;
   return inner * (SAFETENSORS_DTYPE_SIZES[tensor.dtype] ?? 1);
 }
@@ -344,8 +341,11 @@ async function readIndex(dir: string): Promise<Record<string, string> | undefine
   const path = join(dir, 'model.safetensors.index.json');
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
-  } catch {
+    const bytes = await readOptionalRegularFile(path);
+    if (bytes === undefined) return undefined;
+    text = bytes.toString('utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error; // a FIFO or device: refused, not mistaken for "no index"
     return undefined;
   }
   let json: unknown;
@@ -372,16 +372,20 @@ async function readIndex(dir: string): Promise<Record<string, string> | undefine
  * The safetensors files of a checkpoint: the shards the index names (each must exist), else every `model*.safetensors`
  * in the directory (convert_hf_to_gguf.py's rule), sorted by name.
  */
-export async function listSafetensorsFiles(dir: string): Promise<string[]> {
+async function listSafetensorsFiles(dir: string): Promise<string[]> {
   const index = await readIndex(dir);
   if (index !== undefined) {
     const shards = [...new Set(Object.values(index))].sort();
     for (const shard of shards) {
       const path = join(dir, shard);
+      let info: Stats | undefined;
       try {
-        const info = await stat(path);
-        if (!info.isFile()) throw new Error('not a file');
+        info = await stat(path);
       } catch {
+        // reported below
+      }
+      if (info !== undefined && !info.isFile() && !info.isDirectory()) throw notRegularFileError(path, info);
+      if (info === undefined || !info.isFile()) {
         throw new IntegrityError('SAFETENSORS_SHARD_MISSING', `shard ${shard} named in model.safetensors.index.json is missing`, {
           hint: `Download the missing shard (llama pull resumes where it stopped) into ${dir} and retry.`,
           details: { file: path },

@@ -4,7 +4,7 @@
  * Type type = 3 [default = NORMAL]}` with Type NORMAL 1, UNKNOWN 2, CONTROL 3, USER_DEFINED 4, UNUSED 5, BYTE 6.
  * Other top-level fields (trainer_spec, normalizer_spec, …) are skipped.
  */
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../fs/regular-file.ts';
 import { basename } from 'node:path';
 import { IntegrityError } from '../errors.ts';
 
@@ -104,5 +104,5 @@ export function parseSentencePieceModel(bytes: Uint8Array, file = 'tokenizer.mod
 }
 
 export async function readSentencePieceModel(file: string): Promise<SentencePiece[]> {
-  return parseSentencePieceModel(await readFile(file), file);
+  return parseSentencePieceModel(await readRegularFile(file), file);
 }

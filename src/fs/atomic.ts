@@ -4,7 +4,6 @@
  * the new one, never half of one; the temporary name is removed on failure.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -40,37 +39,4 @@ export async function withAtomicPath<T>(target: string, produce: (tmp: string) =
     await rm(tmp, { force: true });
     throw error;
   }
-}
-
-/** A write stream to a temporary file, with `commit()` to rename it into place and `abort()` to drop it. */
-export interface AtomicWriteStream {
-  stream: WriteStream;
-  tmpPath: string;
-  commit(): Promise<void>;
-  abort(): Promise<void>;
-}
-
-export async function createAtomicWriteStream(target: string): Promise<AtomicWriteStream> {
-  await mkdir(dirname(target), { recursive: true });
-  const tmpPath = temporaryPathFor(target);
-  const stream = createWriteStream(tmpPath);
-  const closed = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      if (stream.closed) return resolve();
-      stream.once('close', resolve);
-      stream.once('error', reject);
-      stream.end();
-    });
-  return {
-    stream,
-    tmpPath,
-    async commit() {
-      await closed();
-      await rename(tmpPath, target);
-    },
-    async abort() {
-      stream.destroy();
-      await rm(tmpPath, { force: true });
-    },
-  };
 }

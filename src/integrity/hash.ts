@@ -53,13 +53,14 @@ export class StreamingHasher {
 const READ_CHUNK = 4 * 1024 * 1024;
 
 /** Hash `length` bytes of an open file starting at `start` into `hasher` (used to re-hash a resumed prefix). */
-export async function hashRange(path: string, start: number, length: number, hasher: StreamingHasher | WorkerHasher): Promise<void> {
+export async function hashRange(path: string, start: number, length: number, hasher: StreamingHasher | WorkerHasher, signal?: AbortSignal): Promise<void> {
   if (length <= 0) return;
   const handle = await open(path, 'r');
   try {
     let position = start;
     let left = length;
     while (left > 0) {
+      signal?.throwIfAborted();
       // A fresh buffer per read: a WorkerHasher takes ownership of what it is given.
       const buffer = Buffer.allocUnsafeSlow(Math.min(READ_CHUNK, left));
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
@@ -74,7 +75,7 @@ export async function hashRange(path: string, start: number, length: number, has
 }
 
 /** Hash a whole file in one read pass: sha256, and the git blob sha1 too when `gitSha1` is set. */
-export async function hashFile(path: string, options: { gitSha1?: boolean } = {}): Promise<Digests> {
+export async function hashFile(path: string, options: { gitSha1?: boolean; signal?: AbortSignal | undefined } = {}): Promise<Digests> {
   const handle = await open(path, 'r');
   let size: number;
   try {
@@ -83,7 +84,7 @@ export async function hashFile(path: string, options: { gitSha1?: boolean } = {}
     await handle.close();
   }
   const hasher = new StreamingHasher(options.gitSha1 ? { gitSha1ForSize: size } : {});
-  await hashRange(path, 0, size, hasher);
+  await hashRange(path, 0, size, hasher, options.signal);
   return hasher.digest();
 }
 

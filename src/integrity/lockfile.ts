@@ -11,6 +11,8 @@
  *     "<org>/<name>": {
  *       "revision": "<what was asked for: branch, tag or commit>",
  *       "commit": "<40-hex commit every file came from>",
+ *       "localDir": "<the --local-dir the files went to, relative to the lockfile's folder; absent for the cache>",
+ *       "selections": [{ "paths": ["…"], "include": ["…"], "exclude": ["…"] }],
  *       "files": {
  *         "<path in repo>": { "size": 123, "sha256": "<64 hex>", "gitSha1": "<40 hex, only for non-LFS files>" }
  *       }
@@ -20,8 +22,11 @@
  * ```
  *
  * `sha256` is recorded for every file (for LFS files it equals the hub's `lfs.oid`); `gitSha1` is the hub's `oid`
- * for files stored in git itself, the only hash the hub publishes for them. Deliberately absent: tokens, endpoints,
- * absolute paths, timestamps, host names, so the file is byte-identical for identical inputs.
+ * for files stored in git itself, the only hash the hub publishes for them. `selections` records which files of the
+ * commit were asked for (one object per pull that added files at this commit; `{}` is the whole repo with the default
+ * rule), so `pull --frozen` can tell a file the hub has and the lockfile lacks. `localDir` (optional) lets a plain
+ * `llama verify` find a local dir. Deliberately absent: tokens, endpoints, absolute paths, timestamps, host names, so
+ * the file is byte-identical for identical inputs.
  */
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../fs/atomic.ts';
@@ -36,10 +41,56 @@ export interface LockedFile {
   gitSha1?: string;
 }
 
+/** One pull's choice of files (positional paths, --include, --exclude); empty: the whole repo. */
+export interface LockedSelection {
+  paths?: readonly string[];
+  include?: readonly string[];
+  exclude?: readonly string[];
+}
+
 export interface LockedRepo {
   revision: string;
   commit: string;
+  /** Relative to the lockfile's folder, '/'-separated. */
+  localDir?: string;
+  /** Absent in lockfiles written before selections were recorded. */
+  selections?: LockedSelection[];
   files: Record<string, LockedFile>;
+}
+
+/** The canonical form of a selection: only non-empty lists, in a fixed key order. */
+export function canonicalSelection(selection: LockedSelection): LockedSelection {
+  const out: LockedSelection = {};
+  if (selection.paths?.length) out.paths = [...selection.paths];
+  if (selection.include?.length) out.include = [...selection.include];
+  if (selection.exclude?.length) out.exclude = [...selection.exclude];
+  return out;
+}
+
+function parseSelections(path: string, name: string, value: unknown): LockedSelection[] | undefined {
+  if (value === undefined) return undefined;
+  const bad = (): never => fail(path, `repo ${name} has a bad "selections" (a list of {paths, include, exclude} string lists)`);
+  if (!Array.isArray(value)) bad();
+  return (value as unknown[]).map((entry) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) bad();
+    const e = entry as Record<string, unknown>;
+    for (const key of Object.keys(e)) {
+      const list = e[key];
+      if (!['paths', 'include', 'exclude'].includes(key) || !Array.isArray(list) || !list.every((x) => typeof x === 'string')) bad();
+    }
+    return canonicalSelection(e as LockedSelection);
+  });
+}
+
+/** The repo entry with its keys in the documented order (JSON keeps insertion order). */
+function cleanRepo(repo: LockedRepo, files: Record<string, LockedFile>): LockedRepo {
+  return {
+    revision: repo.revision,
+    commit: repo.commit,
+    ...(repo.localDir !== undefined ? { localDir: repo.localDir } : {}),
+    ...(repo.selections !== undefined ? { selections: repo.selections.map(canonicalSelection) } : {}),
+    files,
+  };
 }
 
 export interface Lockfile {
@@ -90,7 +141,12 @@ export function parseLockfile(text: string, path = 'lockfile'): Lockfile {
       }
       files[file] = f.gitSha1 === undefined ? { size: f.size as number, sha256: f.sha256 } : { size: f.size as number, sha256: f.sha256, gitSha1: f.gitSha1 };
     }
-    repos[name] = { revision: repo.revision, commit: repo.commit, files };
+    const raw = value as Record<string, unknown>;
+    if (raw.localDir !== undefined && (typeof raw.localDir !== 'string' || raw.localDir === '' || raw.localDir.startsWith('/'))) {
+      fail(path, `repo ${name} has a bad "localDir" (a path relative to the lockfile)`);
+    }
+    const selections = parseSelections(path, name, raw.selections);
+    repos[name] = cleanRepo({ revision: repo.revision, commit: repo.commit, ...(raw.localDir !== undefined ? { localDir: raw.localDir as string } : {}), ...(selections ? { selections } : {}), files }, files);
   }
   return { lockfileVersion: LOCKFILE_VERSION, repos };
 }
@@ -119,7 +175,7 @@ export function serializeLockfile(lock: Lockfile): string {
       const f = repo.files[path] as LockedFile;
       files[path] = f.gitSha1 === undefined ? { size: f.size, sha256: f.sha256 } : { size: f.size, sha256: f.sha256, gitSha1: f.gitSha1 };
     }
-    repos[name] = { revision: repo.revision, commit: repo.commit, files };
+    repos[name] = cleanRepo(repo, files);
   }
   return `${JSON.stringify({ lockfileVersion: LOCKFILE_VERSION, repos }, null, 2)}\n`;
 }

@@ -3,16 +3,18 @@
  * the pinned commit, and report every file as ok, mismatch, missing or extra. The report is data; the command decides
  * the exit code (4 on any problem).
  */
-import { readdir } from 'node:fs/promises';
-import { join, relative, resolve as resolvePath, sep } from 'node:path';
-import { UsageError } from '../errors.ts';
-import { connectHub } from '../hub/client.ts';
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
+import { AbortError, IntegrityError, UsageError } from '../errors.ts';
+import { connectHub, type HubClient } from '../hub/client.ts';
 import { resolveCacheDir } from '../hub/config.ts';
 import { checkRepoId, isCommit } from '../hub/ids.ts';
 import { parseSnapshotDir } from '../hub/cache.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import { CacheLayout, LocalDirLayout } from '../transfer/layout.ts';
 import { hashFile } from './hash.ts';
+import { compareLockToHub, listLockedCommit } from './lock-check.ts';
+import { describeDigest } from './record.ts';
 import { DEFAULT_LOCKFILE, readLockfile } from './lockfile.ts';
 
 export interface VerifyOptions {
@@ -24,7 +26,11 @@ export interface VerifyOptions {
   cacheDir?: string;
   endpoint?: string;
   token?: string;
+  /** Also compare the lockfile with the hub's listing of the locked commit, as `pull --frozen` does. */
+  hub?: boolean;
   env?: Record<string, string | undefined>;
+  /** Folder relative paths are resolved from. Default process.cwd(). */
+  cwd?: string;
   onProgress?: ProgressSink;
   signal?: AbortSignal;
 }
@@ -49,6 +55,8 @@ export interface VerifyReport {
   ok: boolean;
   counts: Record<VerifyStatus, number>;
   files: VerifiedFile[];
+  /** With `hub`: each difference between the lockfile and the hub's listing (empty when they agree). */
+  hubProblems?: string[];
 }
 
 async function listFilesUnder(root: string): Promise<string[]> {
@@ -69,14 +77,67 @@ async function listFilesUnder(root: string): Promise<string[]> {
   return out.sort();
 }
 
+/** One report line: status, path, and for a mismatch what was expected and found, with the algorithm named. */
+export function describeVerifiedFile(f: VerifiedFile): string {
+  let why = '';
+  if (f.status === 'mismatch' && f.expected && f.actual) {
+    const algorithm = f.expected.sha256 !== undefined ? 'sha256' : 'git-sha1';
+    why = ` (expected ${f.expected.size} bytes ${describeDigest(f.expected, algorithm)}, got ${f.actual.size} bytes ${describeDigest(f.actual, algorithm)})`;
+  }
+  return `${f.status.padEnd(8)} ${f.path}${why}`;
+}
+
+/** The report as lines: one per file, one per lockfile/hub difference, then the counts. */
+export function describeVerify(report: VerifyReport): string[] {
+  const lines = report.files.map(describeVerifiedFile);
+  for (const problem of report.hubProblems ?? []) lines.push(`lockfile ${problem}`);
+  const c = report.counts;
+  const hubPart = report.hubProblems ? `; lockfile vs hub: ${report.hubProblems.length} difference(s)` : '';
+  lines.push(`${report.repo}@${report.commit} against the ${report.against}: ${c.ok} ok, ${c.mismatch} mismatch, ${c.missing} missing, ${c.extra} extra${hubPart} (${report.dir})`);
+  return lines;
+}
+
+/** The error (exit 4) for a report that is not ok; undefined when it is. */
+export function verifyFailure(report: VerifyReport): IntegrityError | undefined {
+  if (report.ok) return undefined;
+  const c = report.counts;
+  const hubText = report.hubProblems?.length ? `; the lockfile differs from the hub in ${report.hubProblems.length} place(s)` : '';
+  return new IntegrityError('VERIFY_FAILED', `${report.repo}: ${c.mismatch} mismatched, ${c.missing} missing, ${c.extra} extra file(s) in ${report.dir}${hubText}.`, {
+    hint: 'Run `llama pull` again to replace mismatched and missing files; remove extra files or pull them so the lockfile names them.',
+    details: { report },
+  });
+}
+
+/** A folder to check that does not exist is a usage error (exit 2), not a list of missing files. */
+async function mustBeDirectory(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (info?.isDirectory()) return;
+  throw new UsageError('NO_SUCH_DIRECTORY', `No such directory: ${dir}${info ? ' (it is a file)' : ''}.`, {
+    hint: 'Pass the folder `llama pull` filled (its --local-dir, or the cache snapshot), or run `llama pull` first.',
+    details: { dir },
+  });
+}
+
+/** Verify (see the module comment). When `signal` aborts, it stops between reads and throws an AbortError. */
 export async function verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+  try {
+    return await verifyFiles(options);
+  } catch (error) {
+    if (options.signal?.aborted) throw new AbortError('verify stopped before every file was checked; nothing was changed', { cause: error });
+    throw error;
+  }
+}
+
+async function verifyFiles(options: VerifyOptions): Promise<VerifyReport> {
   const env = options.env ?? process.env;
-  const lockPath = resolvePath(options.lockfile ?? DEFAULT_LOCKFILE);
+  const cwd = options.cwd ?? process.cwd();
+  const lockPath = resolvePath(cwd, options.lockfile ?? DEFAULT_LOCKFILE);
   const lock = await readLockfile(lockPath);
   if (options.lockfile && !lock) {
     throw new UsageError('LOCKFILE_NOT_FOUND', `No lockfile at ${lockPath}.`, { hint: 'Pass the lockfile `llama pull` wrote, or verify against the hub with --repo.' });
   }
-  const dir = options.dir ? resolvePath(options.dir) : undefined;
+  const dir = options.dir ? resolvePath(cwd, options.dir) : undefined;
+  if (dir) await mustBeDirectory(dir);
   const snap = dir ? parseSnapshotDir(dir) : undefined;
   const lockedRepos = Object.keys(lock?.repos ?? {});
   const repo = checkRepoId(
@@ -93,16 +154,23 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
   const locked = lock?.repos[repo];
   let commit: string;
   let against: VerifyReport['against'];
+  let hubProblems: string[] | undefined;
   const expected = new Map<string, NonNullable<VerifiedFile['expected']>>();
+  const hubClient = (): HubClient => connectHub({ endpoint: options.endpoint, token: options.token, env, ...(options.signal ? { signal: options.signal } : {}) });
   if (locked) {
     commit = locked.commit;
     against = 'lockfile';
     for (const [path, f] of Object.entries(locked.files)) {
       expected.set(path, f.gitSha1 ? { size: f.size, sha256: f.sha256, gitSha1: f.gitSha1 } : { size: f.size, sha256: f.sha256 });
     }
+    if (options.hub) {
+      // The same judgement as `pull --frozen`: a gone commit throws (exit 4), differences are listed.
+      const tree = await listLockedCommit(hubClient(), repo, locked);
+      hubProblems = compareLockToHub(repo, locked, tree, {}).problems;
+    }
   } else {
     against = 'hub';
-    const client = connectHub({ endpoint: options.endpoint, token: options.token, env, ...(options.signal ? { signal: options.signal } : {}) });
+    const client = hubClient();
     let pinned = snap?.commit;
     if (!pinned && dir) {
       const local = new LocalDirLayout(dir);
@@ -119,7 +187,9 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
       expected.set(f.path, f.lfsSha256 ? { size: f.size, sha256: f.lfsSha256 } : { size: f.size, gitSha1: f.gitOid });
     }
   }
-  const root = dir ?? new CacheLayout(resolveCacheDir(options.cacheDir, env), repo).filesRoot(commit);
+  // A plain `llama verify` after `pull --local-dir DIR` finds DIR: the lockfile records it relative to itself.
+  const root = dir ?? (locked?.localDir !== undefined ? resolvePath(dirname(lockPath), locked.localDir) : new CacheLayout(resolveCacheDir(options.cacheDir, env), repo).filesRoot(commit));
+  if (!dir) await mustBeDirectory(root);
 
   const files: VerifiedFile[] = [];
   const paths = [...expected.keys()].sort();
@@ -130,8 +200,9 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
     const want = expected.get(path) as NonNullable<VerifiedFile['expected']>;
     let got;
     try {
-      got = await hashFile(join(root, ...path.split('/')), { gitSha1: want.gitSha1 !== undefined });
-    } catch {
+      got = await hashFile(join(root, ...path.split('/')), { gitSha1: want.gitSha1 !== undefined, signal: options.signal });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
       files.push({ path, status: 'missing', expected: want });
       continue;
     }
@@ -148,7 +219,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const counts: Record<VerifyStatus, number> = { ok: 0, mismatch: 0, missing: 0, extra: 0 };
   for (const f of files) counts[f.status]++;
-  const ok = counts.mismatch === 0 && counts.missing === 0 && counts.extra === 0;
+  const ok = counts.mismatch === 0 && counts.missing === 0 && counts.extra === 0 && (hubProblems?.length ?? 0) === 0;
   options.onProgress?.({ type: 'end', task: 'verify', ok });
-  return { repo, commit, dir: root, against, ok, counts, files };
+  return { repo, commit, dir: root, against, ok, counts, files, ...(hubProblems ? { hubProblems } : {}) };
 }

@@ -87,6 +87,11 @@ export interface FlowDownRule {
   copyOfAgreement: string;
   /** Output-distilled models are derivatives, so the duties reach them too (Gemma §1.1(e), DeepSeek §1). */
   throughOutputs: boolean;
+  /**
+   * Whether to remind (advisory) that the copy must come from the base repo when llama-dist has no text to emit.
+   * False for permissive licenses, whose copies carry each holder's own notice: the base repo's file is the copy.
+   */
+  remindCopyFromBase: boolean;
 }
 
 export interface AupItem {
@@ -101,11 +106,15 @@ export interface AupItem {
 export interface UsePolicy {
   name: string;
   url: string;
+  /** The clause of the license that incorporates the policy (Meta §1.b.iv, Gemma §3.1 item 1, DeepSeek §4.a). */
+  incorporatedBy: string;
   items: readonly AupItem[];
 }
 
 export interface EuMultimodalRule {
   section: string;
+  /** The rights the clause withholds, as the text names them. */
+  withheld: string;
   quote: string;
 }
 
@@ -269,15 +278,23 @@ interface MetaSpec {
   aupUrl: string;
   aupItems: readonly AupItem[];
   eu: boolean;
+  /** §1.b.i's naming sentence (none in Llama 2; "Llama 3", materials only, in Llama 3; "Llama", outputs too, from 3.1). */
+  naming: NamingRule | null;
+  /** §1.b.i(B)'s "Built with" phrase (none in Llama 2). */
+  builtWith: string | null;
+  /** §1.b.v: the version its ban on improving other LLMs excludes (Llama 2, Llama 3); null where the clause is absent. */
+  outputsBanExcept: string | null;
   license: { sha256: string; fingerprint: string; variants?: LicenseTextFile['variants'] };
   policy: { sha256: string; fingerprint: string };
+  notes?: readonly string[];
 }
+
+// §1.b.i naming sentences (licenses.md §2.1): Llama 3's covers only use of the materials; 3.1+ add "outputs or results".
+const LLAMA3_NAMING: NamingRule = { prefix: 'Llama 3', section: '§1.b.i', via: ['materials'], quote: 'you shall also include “Llama 3” at the beginning of any such AI model name' };
+const LLAMA31_NAMING: NamingRule = { prefix: 'Llama', section: '§1.b.i', via: ['materials', 'outputs'], quote: 'If you use the Llama Materials or any outputs or results of the Llama Materials to create, train, fine tune, or otherwise improve an AI model, which is distributed or made available, you shall also include “Llama” at the beginning of any such AI model name.' };
 
 /** The Meta entries share their clause structure; the differences are data (licenses.md §2.1). */
 function metaEntry(spec: MetaSpec): LicenseEntry {
-  const isL2 = spec.id === 'llama2';
-  const isL3 = spec.id === 'llama3';
-  const later = !isL2 && !isL3;
   return {
     id: spec.id,
     name: spec.name,
@@ -291,14 +308,10 @@ function metaEntry(spec: MetaSpec): LicenseEntry {
     licensor: META_LICENSOR,
     commercialUse: true,
     notice: { sentence: spec.notice, section: '§1.b.iii', via: ['materials'], notForHostedOnly: false },
-    naming: isL2
+    naming: spec.naming,
+    builtWith: spec.builtWith === null
       ? null
-      : isL3
-        ? { prefix: 'Llama 3', section: '§1.b.i', via: ['materials'], quote: 'you shall also include “Llama 3” at the beginning of any such AI model name' }
-        : { prefix: 'Llama', section: '§1.b.i', via: ['materials', 'outputs'], quote: 'If you use the Llama Materials or any outputs or results of the Llama Materials to create, train, fine tune, or otherwise improve an AI model, which is distributed or made available, you shall also include “Llama” at the beginning of any such AI model name.' },
-    builtWith: isL2
-      ? null
-      : { phrases: [isL3 ? 'Built with Meta Llama 3' : 'Built with Llama'], section: '§1.b.i(B)', via: ['materials'], where: 'a related website, user interface, blogpost, about page, or product documentation' },
+      : { phrases: [spec.builtWith], section: '§1.b.i(B)', via: ['materials'], where: 'a related website, user interface, blogpost, about page, or product documentation' },
     users: {
       threshold: 700_000_000,
       measure: 'release-month',
@@ -308,30 +321,29 @@ function metaEntry(spec: MetaSpec): LicenseEntry {
       section: '§2',
       quote: `If, on the ${spec.short} version release date, the monthly active users of the products or services made available by or for Licensee, or Licensee’s affiliates, is greater than 700 million monthly active users in the preceding calendar month, you must request a license from Meta`,
     },
-    outputs: later
+    outputs: spec.outputsBanExcept === null
       ? null
-      : { kind: 'forbid-other-llm', section: '§1.b.v', quote: `You will not use the Llama Materials or any output or results of the Llama Materials to improve any other large language model (excluding ${isL2 ? 'Llama 2' : 'Meta Llama 3'} or derivative works thereof).` },
-    flowDown: { copyOfAgreement: '§1.b.i', throughOutputs: false },
-    usePolicy: { name: `${spec.short} Acceptable Use Policy`, url: spec.aupUrl, items: spec.aupItems },
+      : { kind: 'forbid-other-llm', section: '§1.b.v', quote: `You will not use the Llama Materials or any output or results of the Llama Materials to improve any other large language model (excluding ${spec.outputsBanExcept} or derivative works thereof).` },
+    flowDown: { copyOfAgreement: '§1.b.i', throughOutputs: false, remindCopyFromBase: true },
+    usePolicy: { name: `${spec.short} Acceptable Use Policy`, url: spec.aupUrl, incorporatedBy: '§1.b.iv', items: spec.aupItems },
     euMultimodal: spec.eu
-      ? { section: 'Acceptable Use Policy, closing paragraph', quote: `With respect to any multimodal models included in ${spec.short}, the rights granted under Section 1(a) of the ${spec.short} Community License Agreement are not being granted to you if you are an individual domiciled in, or a company with a principal place of business in, the European Union. This restriction does not apply to end users of a product or service that incorporates any such multimodal models.` }
+      ? { section: 'Acceptable Use Policy, closing paragraph', withheld: 'the §1(a) rights', quote: `With respect to any multimodal models included in ${spec.short}, the rights granted under Section 1(a) of the ${spec.short} Community License Agreement are not being granted to you if you are an individual domiciled in, or a company with a principal place of business in, the European Union. This restriction does not apply to end users of a product or service that incorporates any such multimodal models.` }
       : null,
     texts: [
       { role: 'license', template: `${spec.id}/LICENSE.txt`, sha256: spec.license.sha256, fingerprint: spec.license.fingerprint, ...(spec.license.variants ? { variants: spec.license.variants } : {}) },
       { role: 'use-policy', template: `${spec.id}/USE_POLICY.md`, sha256: spec.policy.sha256, fingerprint: spec.policy.fingerprint },
     ],
-    notes: spec.dateKind === 'effective'
-      ? ['The text defines an Effective Date (April 5, 2025) while §2 speaks of the "version release date"; the effective date is used for the MAU month (licenses.md §1, §9.6).']
-      : [],
+    notes: spec.notes ?? [],
   };
 }
 
-const QWEN_FLOW: FlowDownRule = { modifiedFiles: '§3.b', copyOfAgreement: '§3.a', throughOutputs: false };
+const QWEN_FLOW: FlowDownRule = { modifiedFiles: '§3.b', copyOfAgreement: '§3.a', throughOutputs: false, remindCopyFromBase: true };
 
 export const CATALOG: readonly LicenseEntry[] = [
   metaEntry({
     id: 'llama2', short: 'Llama 2', name: 'Llama 2 Community License Agreement', spdx: 'LicenseRef-scancode-llama-2-license-2023',
     date: '2023-07-18', dateKind: 'release', aupUrl: 'https://ai.meta.com/llama/use-policy', aupItems: META_AUP_BASE, eu: false,
+    naming: null, builtWith: null, outputsBanExcept: 'Llama 2',
     notice: 'Llama 2 is licensed under the LLAMA 2 Community License, Copyright (c) Meta Platforms, Inc. All Rights Reserved.',
     license: {
       sha256: 'f28d05612fee8ef09283d4e755c468080b13d1cd92c9ae1aa52c84b075799e23',
@@ -344,6 +356,7 @@ export const CATALOG: readonly LicenseEntry[] = [
   metaEntry({
     id: 'llama3', short: 'Meta Llama 3', name: 'Meta Llama 3 Community License Agreement', spdx: 'LicenseRef-llama-dist-meta-llama-3-community-license',
     date: '2024-04-18', dateKind: 'release', aupUrl: 'https://llama.meta.com/llama3/use-policy', aupItems: META_AUP_BASE, eu: false,
+    naming: LLAMA3_NAMING, builtWith: 'Built with Meta Llama 3', outputsBanExcept: 'Meta Llama 3',
     notice: 'Meta Llama 3 is licensed under the Meta Llama 3 Community License, Copyright © Meta Platforms, Inc. All Rights Reserved.',
     license: { sha256: '4fa551d4f938f68b8c1e6afa9d28befb70e3f33f75d0753248d530364aeea40f', fingerprint: '725f1767b1f46d9bc5d78eeb98760deb971eb466d12022ae62ce6af02855cae6' },
     policy: { sha256: '716a6b46e9bc75220c7b78f27382f7d0b8ca4c95818661a0936c081708f87f7c', fingerprint: '6f91d6aaa3bc5ad55adfe9cfe5422591e4899014cee19fef8f3ba08fe9a3dc09' },
@@ -351,6 +364,7 @@ export const CATALOG: readonly LicenseEntry[] = [
   metaEntry({
     id: 'llama3.1', short: 'Llama 3.1', name: 'Llama 3.1 Community License Agreement', spdx: 'LicenseRef-scancode-llama-3.1-license-2024',
     date: '2024-07-23', dateKind: 'release', aupUrl: 'https://llama.meta.com/llama3_1/use-policy', aupItems: META_AUP_BASE, eu: false,
+    naming: LLAMA31_NAMING, builtWith: 'Built with Llama', outputsBanExcept: null,
     notice: 'Llama 3.1 is licensed under the Llama 3.1 Community License, Copyright © Meta Platforms, Inc. All Rights Reserved.',
     license: { sha256: 'bf2eac60b81e5c5f779fc3b4849d3bfacfd63f97f3eb68b44e9c6868c5801712', fingerprint: '5e74b789f86755817fb8cf6cfc2b611a1e7ea7dfdce0c05edd2925e18f0f77a3' },
     policy: { sha256: 'f456a3f5b15ab588c84d06cf095a245bfee0bbc1620b48ed00af2cca4a711735', fingerprint: '7713d5e80311e58ade8e3a212431d212a8fdf2f45ff384ef0c74412101be3647' },
@@ -358,6 +372,7 @@ export const CATALOG: readonly LicenseEntry[] = [
   metaEntry({
     id: 'llama3.2', short: 'Llama 3.2', name: 'Llama 3.2 Community License Agreement', spdx: 'LicenseRef-scancode-llama-3.2-license-2024',
     date: '2024-09-25', dateKind: 'release', aupUrl: 'https://www.llama.com/llama3_2/use-policy', aupItems: META_AUP_32, eu: true,
+    naming: LLAMA31_NAMING, builtWith: 'Built with Llama', outputsBanExcept: null,
     notice: 'Llama 3.2 is licensed under the Llama 3.2 Community License, Copyright © Meta Platforms, Inc. All Rights Reserved.',
     license: { sha256: '8cc15535a8a34b41888f644b339a1a9eb428af793a4f5e24df58a3e5b1487d74', fingerprint: 'f645f50148a575176cbdbe565f87600d5d9b76a33389704b6bf71f69c8dbd731' },
     policy: { sha256: '40e2777d7faa6beaf98400654170f414d8ab29b921b5163ad4ea0a1d39894201', fingerprint: '1380448ce8389de3885b3ce52e1ea860155a146c29c06ec24697f46c8b9c1a7f' },
@@ -365,6 +380,7 @@ export const CATALOG: readonly LicenseEntry[] = [
   metaEntry({
     id: 'llama3.3', short: 'Llama 3.3', name: 'Llama 3.3 Community License Agreement', spdx: 'LicenseRef-scancode-llama-3.3-license-2024',
     date: '2024-12-06', dateKind: 'release', aupUrl: 'https://www.llama.com/llama3_3/use-policy', aupItems: META_AUP_32, eu: true,
+    naming: LLAMA31_NAMING, builtWith: 'Built with Llama', outputsBanExcept: null,
     notice: 'Llama 3.3 is licensed under the Llama 3.3 Community License, Copyright © Meta Platforms, Inc. All Rights Reserved.',
     license: { sha256: 'fb58d9a630ccc1dc0d08f8c00232de56bc73309020f59c8181d0c12ef28d9f8c', fingerprint: '3924c2d30b89289cc1ae04b688aade24f0293a1b68e059b61443fac084c2f46a' },
     policy: { sha256: 'fac148bfbd9f515b3a7a9885d5d324187cd2ef9e2dcc9cdde49ef248695f3e07', fingerprint: '88a4e77608334df8a8523e636842ce5ce09dfb1ad2d965b32578338d4dbd205c' },
@@ -372,6 +388,8 @@ export const CATALOG: readonly LicenseEntry[] = [
   metaEntry({
     id: 'llama4', short: 'Llama 4', name: 'Llama 4 Community License Agreement', spdx: 'LicenseRef-scancode-llama-4-cla-2025',
     date: '2025-04-05', dateKind: 'effective', aupUrl: 'https://www.llama.com/llama4/use-policy', aupItems: META_AUP_32, eu: true,
+    naming: LLAMA31_NAMING, builtWith: 'Built with Llama', outputsBanExcept: null,
+    notes: ['The text defines an Effective Date (April 5, 2025) while §2 speaks of the "version release date"; the effective date is used for the MAU month (licenses.md §1, §9.6).'],
     notice: 'Llama 4 is licensed under the Llama 4 Community License, Copyright © Meta Platforms, Inc. All Rights Reserved.',
     license: { sha256: '6b346865267ef58a4592287a99e9417178223c9300e9da361ce7801be6dea61f', fingerprint: '8274590ff7a1890123cf84367bfe8c01ae6cb59a68203628209f25de52efe88c' },
     policy: { sha256: 'bbf009b29f1dc413c2b3c9abb12637b0cdffa350cd0a3bd6eba89b270fc9e83f', fingerprint: 'bb44e3b589f000af8a2680a8addd8ba91fabfa00eb8e632091c743659baf691a' },
@@ -496,8 +514,8 @@ export const CATALOG: readonly LicenseEntry[] = [
     builtWith: null,
     users: null,
     outputs: null,
-    flowDown: { useRestrictions: '§4.a', modifiedFiles: '§4.c', copyOfAgreement: '§4.b', throughOutputs: true },
-    usePolicy: { name: 'DeepSeek License Agreement, Attachment A (Use Restrictions)', url: 'https://github.com/deepseek-ai/DeepSeek-LLM/blob/HEAD/LICENSE-MODEL', items: DEEPSEEK_ATTACHMENT_A },
+    flowDown: { useRestrictions: '§4.a', modifiedFiles: '§4.c', copyOfAgreement: '§4.b', throughOutputs: true, remindCopyFromBase: true },
+    usePolicy: { name: 'DeepSeek License Agreement, Attachment A (Use Restrictions)', url: 'https://github.com/deepseek-ai/DeepSeek-LLM/blob/HEAD/LICENSE-MODEL', incorporatedBy: '§4.a', items: DEEPSEEK_ATTACHMENT_A },
     euMultimodal: null,
     texts: [{ role: 'license', template: 'deepseek/LICENSE.txt', sha256: 'ccfee4895df06bcab524151c278e8dde88bbe76165a24ecbcbcf9fafd71fd2b3', fingerprint: '3cf55d634f58c09698be79d61607f640f73ff77ce62c30b8da18fd5312b11324' }],
   },
@@ -518,8 +536,8 @@ export const CATALOG: readonly LicenseEntry[] = [
     builtWith: null,
     users: null,
     outputs: null,
-    flowDown: { useRestrictions: '§3.1 item 1', modifiedFiles: '§3.1 item 3', copyOfAgreement: '§3.1 item 2', throughOutputs: true },
-    usePolicy: { name: 'Gemma Prohibited Use Policy', url: 'https://ai.google.dev/gemma/prohibited_use_policy', items: GEMMA_PUP },
+    flowDown: { useRestrictions: '§3.1 item 1', modifiedFiles: '§3.1 item 3', copyOfAgreement: '§3.1 item 2', throughOutputs: true, remindCopyFromBase: true },
+    usePolicy: { name: 'Gemma Prohibited Use Policy', url: 'https://ai.google.dev/gemma/prohibited_use_policy', incorporatedBy: '§3.1 item 1', items: GEMMA_PUP },
     euMultimodal: null,
     texts: [
       {
@@ -556,7 +574,7 @@ export const CATALOG: readonly LicenseEntry[] = [
     builtWith: null,
     users: null,
     outputs: null,
-    flowDown: { modifiedFiles: '§4(b)', copyOfAgreement: '§4(a)', throughOutputs: false },
+    flowDown: { modifiedFiles: '§4(b)', copyOfAgreement: '§4(a)', throughOutputs: false, remindCopyFromBase: false },
     usePolicy: null,
     euMultimodal: null,
     texts: [],
@@ -581,7 +599,7 @@ export const CATALOG: readonly LicenseEntry[] = [
     builtWith: null,
     users: null,
     outputs: null,
-    flowDown: { copyOfAgreement: 'the permission notice paragraph', throughOutputs: false },
+    flowDown: { copyOfAgreement: 'the permission notice paragraph', throughOutputs: false, remindCopyFromBase: false },
     usePolicy: null,
     euMultimodal: null,
     texts: [],
@@ -608,9 +626,4 @@ export function licenseFromHfMetadata(license: string | undefined, licenseName?:
     return CATALOG.find((entry) => entry.hfLicenseNames.includes(name) || entry.hfIds.includes(name));
   }
   return undefined;
-}
-
-/** `Llama 3.1 §1.b.i`: how findings cite a clause. */
-export function cite(entry: LicenseEntry, section: string): string {
-  return `${entry.name} ${section}`;
 }

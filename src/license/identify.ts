@@ -29,7 +29,7 @@ export interface Identification {
 export const MAX_TEXT_BYTES = 4 * 1024 * 1024;
 
 /** Below this, a text is said to match no catalog license. */
-export const SIMILARITY_FLOOR = 0.5;
+const SIMILARITY_FLOOR = 0.5;
 
 const wordsCache = new Map<string, string[]>();
 
@@ -104,4 +104,18 @@ export async function identifyFile(path: string, catalog?: readonly LicenseEntry
     });
   }
   return identifyText(text, catalog);
+}
+
+/** What `llama license identify` prints for a result, one line each. */
+export function identificationLines(file: string, result: Identification): string[] {
+  const pct = `${(result.similarity * 100).toFixed(1)}%`;
+  if (result.match === 'exact') return [`${file}: ${result.licenseName} [${result.license}] — exact match (${result.role}), similarity 100%`];
+  if (result.match === 'variant') return [`${file}: ${result.licenseName} [${result.license}] — known variant (${result.variantNote ?? ''}), similarity 100%`];
+  if (result.match === 'marker') return [`${file}: ${result.licenseName} [${result.license}] — recognised by its key phrases`];
+  if (result.match === 'similar') {
+    const lines = [`${file}: NOT an exact catalog text; nearest is ${result.licenseName} [${result.license}] (${result.role}), similarity ${pct}`];
+    if (result.difference) lines.push(`  first difference at word ${result.difference.index + 1}: expected “${result.difference.expected}”, found “${result.difference.actual}”`);
+    return lines;
+  }
+  return [`${file}: matches no catalog license (best similarity ${pct})`];
 }

@@ -21,7 +21,6 @@
 export {
   AUP_CATEGORIES,
   CATALOG,
-  cite,
   getLicense,
   licenseFromHfMetadata,
   type AupItem,
@@ -30,13 +29,12 @@ export {
   type LicenseTextFile,
   type Via,
 } from './catalog.ts';
-export { fingerprint, normalizeText, normalizedWords, sha256Hex, similarity } from './normalize.ts';
-export { identifyFile, identifyText, MAX_TEXT_BYTES, SIMILARITY_FLOOR, type Identification } from './identify.ts';
+export { fingerprint, normalizedWords, sha256Hex, similarity } from './normalize.ts';
+export { identificationLines, identifyFile, identifyText, MAX_TEXT_BYTES, type Identification } from './identify.ts';
 export { assertEmittable, hasEmittableText, readLicenseTexts, templatesRoot, type VerbatimText } from './texts.ts';
 export { cardMetadataFromObject, parseModelCard, type CardMetadata } from './card.ts';
 export { hubCardSource } from './hub-cards.ts';
 export {
-  nodeLicense,
   resolveLineage,
   walkLineage,
   type Lineage,
@@ -46,22 +44,23 @@ export {
   type ResolveLineageOptions,
   type TextCheck,
 } from './lineage.ts';
-export { lineageLicenses, noticeLines, renderNotice, renderNoticeForIds, type NoticeLine, type NoticeOptions } from './notice.ts';
+export { lineageLicenses, noticeLines, renderNotice, type NoticeLine, type NoticeOptions } from './notice.ts';
+export { checkDerivative, FINDING_IDS, type CheckOptions, type Finding, type FindingId, type LicenseReport, type LicenseSummary, type Severity } from './checks.ts';
+export { findingRulesMarkdown, RULES } from './rules/index.ts';
+export type { Rule } from './rules/rule.ts';
+export { nameHasPrefix } from './rules/naming-prefix.ts';
+export { previousMonth } from './rules/users.ts';
+export { obligationsOf, type Obligation } from './obligations.ts';
+export { renderJson, renderReport, renderSarif, renderText, toSarif, type ReportFormat, type SarifOptions } from './report.ts';
 export {
-  categoriesOfUse,
-  checkDerivative,
-  FINDING_IDS,
-  FINDING_RULES,
-  nameHasPrefix,
-  previousMonth,
-  type CheckOptions,
-  type Finding,
-  type FindingId,
-  type LicenseReport,
-  type LicenseSummary,
-  type Obligation,
-  type Severity,
-} from './checks.ts';
-export { renderJson, renderLineageTree, renderReport, renderSarif, renderText, toSarif, type ReportFormat, type SarifOptions } from './report.ts';
-export { readDocs, runLicenseCheck, type LicenseCheckOptions, type LicenseCheckResult } from './run.ts';
+  checkLicenses,
+  licenseNotice,
+  readDocs,
+  runLicenseCheck,
+  type CheckLicensesResult,
+  type LicenseCheckOptions,
+  type LicenseCheckResult,
+  type LicenseCommandOptions,
+  type LicenseNoticeResult,
+} from './run.ts';
 export { hubAccess, hubFlagValues, type HubAccess, type HubFlagValues } from './hub-access.ts';

@@ -10,7 +10,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { isLlamaError, UsageError } from '../errors.ts';
 import { cachedSnapshot } from '../hub/cache.ts';
 import { isRepoId } from '../hub/ids.ts';
@@ -34,14 +34,29 @@ export interface LicenseEvidence {
   detail: string;
 }
 
+/** Why an ancestor's license could not be determined, or what went wrong reaching it. */
+export interface LineageProblem {
+  kind:
+    | 'directory-missing'
+    | 'offline-not-cached'
+    | 'no-hub-access'
+    | 'hub-unreadable'
+    | 'repo-missing'
+    | 'unknown-license-name'
+    | 'no-license-evidence'
+    | 'loop'
+    | 'too-deep';
+  message: string;
+}
+
 export interface LineageNode {
   /** As written in the config or the card (repo id or path). */
   ref: string;
   kind: 'local' | 'hub' | 'cache';
   /** Absolute directory, or the repo id. */
   location: string;
-  /** For a checkpoint found in the Hugging Face cache: the commit of the snapshot that was read. */
-  revision?: string;
+  /** The commit the node was read at: the snapshot folder of a cached checkpoint, or the hub's revision. */
+  commit?: string;
   /** How the derivative reached this ancestor: through its weights, or only through its outputs. */
   via: Via;
   /** The edge to the child: a base model, or a model whose outputs were used. */
@@ -54,7 +69,7 @@ export interface LineageNode {
   multimodal: boolean | null;
   parents: LineageNode[];
   /** Why the license could not be determined, or what went wrong reaching the ancestor. */
-  problems: string[];
+  problems: LineageProblem[];
 }
 
 export interface Lineage {
@@ -80,6 +95,8 @@ export interface ModelCardSource {
 export interface RemoteCard {
   card: CardMetadata;
   multimodal?: boolean;
+  /** The commit the card was read at, when the source knows it. */
+  commit?: string;
 }
 
 export interface ResolveLineageOptions {
@@ -98,7 +115,19 @@ export interface ResolveLineageOptions {
   onProgress?: ProgressSink;
 }
 
-const LICENSE_FILE = /^(licen[cs]e|use_policy|licen[cs]e-model|licen[cs]e_agreement)(\.(txt|md))?$/i;
+const LICENSE_NAME = /^(?:licen[cs]e|use_policy)(?:[-_](.+?))?(?:\.(?:txt|md))?$/i;
+
+/**
+ * LICENSE, LICENSE.txt, LICENSE-MODEL, LICENSE_AGREEMENT, USE_POLICY.md, and the per-license copies a package with
+ * several licenses holds (LICENSE-<id>.txt, USE_POLICY-<id>.md, as src/package/emit.ts names them). A suffix that is
+ * no catalog id (license_plate.onnx) is not a license text.
+ */
+function isLicenseFileName(name: string): boolean {
+  const match = LICENSE_NAME.exec(name);
+  if (!match) return false;
+  const tag = match[1];
+  return tag === undefined || /^(model|agreement)$/i.test(tag) || getLicense(tag.toLowerCase()) !== undefined;
+}
 const NOTICE_FILE = /^notice(\.(txt|md))?$/i;
 const DEFAULT_DEPTH = 12;
 
@@ -158,17 +187,16 @@ async function readConfigMultimodal(dir: string): Promise<boolean | undefined> {
 }
 
 async function licenseFiles(dir: string): Promise<string[]> {
-  const names = (await readdir(dir)).filter((n) => LICENSE_FILE.test(n)).sort();
+  const names = (await readdir(dir)).filter(isLicenseFileName).sort();
   return names.map((n) => join(dir, n)).filter((p) => statSync(p).isFile());
-}
-
-/** The snapshot directory of a repo at refs/main in the HF cache layout. */
-function cachedSnapshotDir(cacheDir: string | undefined, repo: string): string | undefined {
-  return cacheDir === undefined ? undefined : cachedSnapshot(cacheDir, repo)?.dir;
 }
 
 function newNode(ref: string, kind: LineageNode['kind'], location: string, via: Via, edge: LineageNode['edge']): LineageNode {
   return { ref, kind, location, via, edge, license: null, declared: {}, evidence: [], texts: [], multimodal: null, parents: [], problems: [] };
+}
+
+function addProblem(node: LineageNode, kind: LineageProblem['kind'], message: string): void {
+  node.problems.push({ kind, message });
 }
 
 async function resolveNode(ctx: Ctx, ref: string, baseDir: string, via: Via, edge: LineageNode['edge'], depth: number, seen: Set<string>): Promise<LineageNode> {
@@ -176,39 +204,39 @@ async function resolveNode(ctx: Ctx, ref: string, baseDir: string, via: Via, edg
   // A repo id that also exists as a directory here is taken as the local checkpoint.
   const looksLocal = isAbsolute(ref) || ref.startsWith('./') || ref.startsWith('../') || !(ref.includes('/') && isRepoId(ref)) || isDirectory(localPath);
   let node: LineageNode;
+  let card: CardMetadata | undefined;
   if (looksLocal) {
     node = newNode(ref, 'local', localPath, via, edge);
     if (!isDirectory(localPath)) {
-      node.problems.push(`the directory ${localPath} does not exist`);
+      addProblem(node, 'directory-missing', `the directory ${localPath} does not exist`);
       return node;
     }
-    await describeLocal(node, localPath);
+    card = await describeLocal(node, localPath);
   } else {
-    const cached = cachedSnapshotDir(ctx.options.cacheDir, ref);
+    const cached = ctx.options.cacheDir === undefined ? undefined : cachedSnapshot(ctx.options.cacheDir, ref);
     if (cached !== undefined) {
       node = newNode(ref, 'cache', ref, via, edge);
-      node.revision = basename(cached);
-      await describeLocal(node, cached);
+      node.commit = cached.commit;
+      card = await describeLocal(node, cached.dir);
     } else if (ctx.options.offline || ctx.options.hub === undefined) {
       node = newNode(ref, 'hub', ref, via, edge);
-      node.problems.push(ctx.options.offline ? 'offline, and the repo is not in the local Hugging Face cache' : 'no hub access was configured');
+      if (ctx.options.offline) addProblem(node, 'offline-not-cached', 'offline, and the repo is not in the local Hugging Face cache');
+      else addProblem(node, 'no-hub-access', 'no hub access was configured');
       return node;
     } else {
       node = newNode(ref, 'hub', ref, via, edge);
       ctx.options.onProgress?.({ type: 'message', level: 'info', text: `lineage: reading the card of ${ref}` });
-      await describeRemote(node, ref, ctx.options.hub);
+      card = await describeRemote(node, ref, ctx.options.hub);
     }
   }
   const key = `${node.kind === 'local' ? node.location : ref.toLowerCase()}`;
   if (seen.has(key)) {
-    node.problems.push('the base_model chain loops back to this model; not followed again');
+    addProblem(node, 'loop', 'the base_model chain loops back to this model; not followed again');
     return node;
   }
-  const card = (node as LineageNode & { card?: CardMetadata }).card;
-  delete (node as LineageNode & { card?: CardMetadata }).card;
   const parents = card?.baseModels ?? [];
   if (parents.length > 0 && depth + 1 >= ctx.maxDepth) {
-    node.problems.push(`the base_model chain is deeper than ${ctx.maxDepth} levels; not followed further`);
+    addProblem(node, 'too-deep', `the base_model chain is deeper than ${ctx.maxDepth} levels; not followed further`);
     return node;
   }
   const nextSeen = new Set(seen).add(key);
@@ -230,7 +258,7 @@ function applyCard(node: LineageNode, card: CardMetadata | undefined, source: 'c
     node.license = entry.id;
     node.evidence.push({ source, detail: `model card: license: ${card.license ?? ''}${card.licenseName ? `, license_name: ${card.licenseName}` : ''}` });
   } else if (card.license !== undefined || card.licenseName !== undefined) {
-    node.problems.push(`the card names a license the catalog does not know (license: ${card.license ?? '—'}${card.licenseName ? `, license_name: ${card.licenseName}` : ''})`);
+    addProblem(node, 'unknown-license-name', `the card names a license the catalog does not know (license: ${card.license ?? '—'}${card.licenseName ? `, license_name: ${card.licenseName}` : ''})`);
   }
   return entry;
 }
@@ -245,7 +273,8 @@ function judgeText(node: LineageNode, file: string, identification: Identificati
   return { file, identification, expected, status };
 }
 
-async function describeLocal(node: LineageNode, dir: string): Promise<void> {
+/** Reads a checkpoint directory into the node; returns its card (whose base_model names the parents). */
+async function describeLocal(node: LineageNode, dir: string): Promise<CardMetadata | undefined> {
   const card = await readCard(dir);
   applyCard(node, card, 'card');
   const identified: Array<{ file: string; identification: Identification }> = [];
@@ -258,34 +287,37 @@ async function describeLocal(node: LineageNode, dir: string): Promise<void> {
       ?? identified.find((t) => t.identification.role === 'license' && t.identification.license !== null);
     if (decisive) {
       node.license = decisive.identification.license;
-      node.problems = node.problems.filter((p) => !p.startsWith('the card names a license'));
+      node.problems = node.problems.filter((p) => p.kind !== 'unknown-license-name');
       node.evidence.push({ source: 'license-file', detail: `${decisive.file} is the ${decisive.identification.licenseName} (${decisive.identification.match}, similarity ${decisive.identification.similarity.toFixed(3)})` });
     }
   }
   node.texts = identified.map((t) => judgeText(node, t.file, t.identification));
   if (node.license === null && node.problems.length === 0) {
-    node.problems.push(card ? 'the model card has no license metadata and no LICENSE file in the checkpoint matches a catalog text' : 'no model card (README.md) and no LICENSE file matching a catalog text');
+    addProblem(node, 'no-license-evidence', card ? 'the model card has no license metadata and no LICENSE file in the checkpoint matches a catalog text' : 'no model card (README.md) and no LICENSE file matching a catalog text');
   }
   const fromConfig = await readConfigMultimodal(dir);
   const fromCard = cardSaysMultimodal(card);
   node.multimodal = fromConfig ?? fromCard ?? null;
-  (node as LineageNode & { card?: CardMetadata }).card = card;
+  return card;
 }
 
-async function describeRemote(node: LineageNode, repo: string, hub: ModelCardSource): Promise<void> {
+/** Reads a hub repo's card (and LICENSE, for `license: other`) into the node; returns the card. */
+async function describeRemote(node: LineageNode, repo: string, hub: ModelCardSource): Promise<CardMetadata | undefined> {
   let remote: RemoteCard | undefined;
   try {
     remote = await hub.fetchCard(repo);
   } catch (error) {
-    // An unreachable hub is the environment's failure (exit 6), not a finding about this ancestor.
-    if (isLlamaError(error) && error.exitClass === 'network') throw error;
-    node.problems.push(`the hub could not be read: ${isLlamaError(error) ? error.message : (error as Error).message}`);
-    return;
+    // An unreachable hub (exit 6) or a token the hub refuses (exit 5) is the run's failure, the same in every
+    // command, not a finding about this ancestor.
+    if (isLlamaError(error) && (error.exitClass === 'network' || error.code === 'HUB_INVALID_TOKEN')) throw error;
+    addProblem(node, 'hub-unreadable', `the hub could not be read: ${isLlamaError(error) ? error.message : (error as Error).message}`);
+    return undefined;
   }
   if (!remote) {
-    node.problems.push('the repo does not exist on the hub');
-    return;
+    addProblem(node, 'repo-missing', 'the repo does not exist on the hub');
+    return undefined;
   }
+  if (remote.commit !== undefined) node.commit = remote.commit;
   applyCard(node, remote.card, 'hub-card');
   // `license: other` with a LICENSE link inside the repo: identify that file's text.
   const link = remote.card.licenseLink;
@@ -301,10 +333,10 @@ async function describeRemote(node: LineageNode, repo: string, hub: ModelCardSou
     node.texts.push(judgeText(node, `${repo}/${path}`, identification));
     break;
   }
-  if (node.license !== null) node.problems = node.problems.filter((p) => !p.startsWith('the card names a license'));
-  if (node.license === null && node.problems.length === 0) node.problems.push('the hub card has no license metadata and no LICENSE file matching a catalog text');
+  if (node.license !== null) node.problems = node.problems.filter((p) => p.kind !== 'unknown-license-name');
+  if (node.license === null && node.problems.length === 0) addProblem(node, 'no-license-evidence', 'the hub card has no license metadata and no LICENSE file matching a catalog text');
   node.multimodal = remote.multimodal ?? cardSaysMultimodal(remote.card) ?? null;
-  (node as LineageNode & { card?: CardMetadata }).card = remote.card;
+  return remote.card;
 }
 
 /** Every node of the tree, depth first, in lineage order (bases in config order, then their bases). */
@@ -316,9 +348,4 @@ export function walkLineage(lineage: Lineage): LineageNode[] {
   };
   for (const root of lineage.roots) visit(root);
   return out;
-}
-
-/** The catalog entry of a node, when determined. */
-export function nodeLicense(node: LineageNode): LicenseEntry | undefined {
-  return node.license === null ? undefined : getLicense(node.license);
 }

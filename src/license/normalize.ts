@@ -22,22 +22,14 @@ const URL_ALIASES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bllama\.com\/doc\/overview\b/gi, 'llama.com/docs/overview'],
 ];
 
-/** Strip a leading YAML front-matter block (model cards, ScanCode transcriptions) and a UTF-8 BOM. */
-export function stripFrontMatter(text: string): string {
-  return splitFrontMatter(text).body;
-}
-
 /** The words of a text, lower case, formatting (Markdown, punctuation, quotes, whitespace) removed. */
 export function normalizedWords(text: string): string[] {
-  let t = stripFrontMatter(text).normalize('NFKC');
+  // A leading YAML front-matter block (model cards, ScanCode transcriptions) and a BOM are not license words.
+  let t = splitFrontMatter(text).body.normalize('NFKC');
   for (const [pattern, replacement] of URL_ALIASES) t = t.replace(pattern, replacement);
   // Markdown escapes (`1\.`, `llama3\_3`) join what they escape; underscores inside words (llama3_3) stay words.
   t = t.replace(/\\([\\`*_{}[\]()#+\-.!])/g, '$1').toLowerCase();
   return t.match(/[\p{L}\p{N}]+/gu) ?? [];
-}
-
-export function normalizeText(text: string): string {
-  return normalizedWords(text).join(' ');
 }
 
 /** sha256 of the normalised text: equal for every formatting variant of the same words. */

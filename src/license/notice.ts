@@ -2,7 +2,7 @@
  * The NOTICE file a lineage requires: one exact upstream sentence per license version, in lineage order (bases in
  * the order configured, each followed by its own bases), then the derivative's own attribution lines.
  */
-import { CATALOG, getLicense, type LicenseEntry, type Via } from './catalog.ts';
+import { getLicense, type LicenseEntry, type Via } from './catalog.ts';
 import { walkLineage, type Lineage } from './lineage.ts';
 
 export interface NoticeOptions {
@@ -46,12 +46,6 @@ export function noticeLines(licenses: ReadonlyArray<{ entry: LicenseEntry; via: 
 /** The NOTICE file text for a lineage (empty string when no license in it prescribes a sentence and no attribution). */
 export function renderNotice(lineage: Lineage, options: NoticeOptions = {}): string {
   return renderNoticeFor(lineageLicenses(lineage), options);
-}
-
-/** The NOTICE text for license ids given directly (each taken as reached through its weights). */
-export function renderNoticeForIds(ids: readonly string[], options: NoticeOptions = {}): string {
-  const entries = ids.map((id) => CATALOG.find((e) => e.id === id)).filter((e): e is LicenseEntry => e !== undefined);
-  return renderNoticeFor(entries.map((entry) => ({ entry, via: 'materials' as const })), options);
 }
 
 function renderNoticeFor(licenses: ReadonlyArray<{ entry: LicenseEntry; via: Via }>, options: NoticeOptions): string {

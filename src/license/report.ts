@@ -5,7 +5,8 @@
  */
 import { isAbsolute, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FINDING_IDS, FINDING_RULES, type Finding, type LicenseReport } from './checks.ts';
+import type { Finding, LicenseReport } from './checks.ts';
+import { FINDING_IDS, RULES } from './rules/index.ts';
 import type { Lineage, LineageNode } from './lineage.ts';
 import { getLicense } from './catalog.ts';
 
@@ -24,11 +25,11 @@ function describeNode(node: LineageNode): string {
   const how = node.edge === 'outputs' ? ' (outputs used)' : '';
   const mm = node.multimodal === true ? ', multimodal' : '';
   const from = node.evidence[0] ? ` (from the ${EVIDENCE[node.evidence[0].source]})` : '';
-  const why = node.license === null && node.problems.length > 0 ? `: ${node.problems.join('; ')}` : '';
+  const why = node.license === null && node.problems.length > 0 ? `: ${node.problems.map((p) => p.message).join('; ')}` : '';
   return `${node.ref}${how} — ${license}${from}${mm}${why}`;
 }
 
-export function renderLineageTree(lineage: Lineage): string[] {
+function renderLineageTree(lineage: Lineage): string[] {
   const lines: string[] = [];
   const visit = (node: LineageNode, prefix: string, last: boolean) => {
     lines.push(`${prefix}${last ? '└─ ' : '├─ '}${describeNode(node)}`);
@@ -89,12 +90,12 @@ function artifactUri(file: string, baseDir: string | undefined): string {
 }
 
 export function toSarif(report: LicenseReport, options: SarifOptions = {}): Record<string, unknown> {
-  const rules = FINDING_IDS.map((id) => ({
-    id,
-    name: id.replace(/(^|-)(\w)/g, (_m, _d: string, c: string) => c.toUpperCase()),
-    shortDescription: { text: FINDING_RULES[id].title },
-    fullDescription: { text: FINDING_RULES[id].description },
-    defaultConfiguration: { level: id === 'flow-down' || id === 'license-copy' || id === 'waiver-unmatched' ? 'note' : 'error' },
+  const rules = RULES.map((rule) => ({
+    id: rule.id,
+    name: rule.id.replace(/(^|-)(\w)/g, (_m, _d: string, c: string) => c.toUpperCase()),
+    shortDescription: { text: rule.title },
+    fullDescription: { text: rule.description },
+    defaultConfiguration: { level: rule.level },
   }));
   const results = report.findings.map((f) => {
     const result: Record<string, unknown> = {

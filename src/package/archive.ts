@@ -14,12 +14,12 @@
  * - the end of archive is two zero blocks, without padding to a record size.
  * The output is written to a temporary name beside the target and renamed into place when complete.
  */
-import { chmod, mkdir, open, rename, rm, utimes, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm, rmdir, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Header, Pax } from 'tar';
 import { temporaryPathFor } from '../fs/atomic.ts';
 import { writeAll } from '../fs/write-all.ts';
-import { CopyPipeline, sha256Of } from './pipeline.ts';
+import { CopyPipeline, sha256Of, type ChunkInspector } from './pipeline.ts';
 
 /**
  * Default package epoch when SOURCE_DATE_EPOCH is not set: 1985-10-26T08:15:00Z, the date npm pack uses
@@ -29,7 +29,7 @@ export const DEFAULT_EPOCH_SECONDS = 499_162_500;
 
 export const FILE_MODE = 0o644;
 export const EXEC_MODE = 0o755;
-export const DIR_MODE = 0o755;
+const DIR_MODE = 0o755;
 
 export interface EntryDigest {
   /** Path inside the package root (posix separators, no leading `./`). */
@@ -39,11 +39,19 @@ export interface EntryDigest {
   mode: number;
 }
 
+export interface AddFileOptions {
+  mode: number;
+  expectedSize: number;
+  onBytes?: (done: number) => void;
+  /** Sees every chunk before it is written (the token scan); what it throws stops the copy. */
+  inspect?: ChunkInspector;
+}
+
 /** Where a package's files go. `path` arguments are relative to the package root. */
 export interface PackageSink {
   addDirectory(path: string): Promise<void>;
   /** Stream `source` into the package; fails when the file's size is not `expectedSize` (it changed under us). */
-  addFile(path: string, source: string, options: { mode: number; expectedSize: number; onBytes?: (done: number) => void }): Promise<EntryDigest>;
+  addFile(path: string, source: string, options: AddFileOptions): Promise<EntryDigest>;
   addBytes(path: string, data: Uint8Array, options?: { mode?: number }): Promise<EntryDigest>;
   /** Make the result visible under its final name. */
   commit(): Promise<SinkResult>;
@@ -60,6 +68,22 @@ export interface SinkResult {
 }
 
 const ZERO_BLOCK = Buffer.alloc(512);
+
+/** `mkdir -p` of the output's directory; returns the directories it created, deepest first, for an abort to remove. */
+async function makeOutputDirectory(dir: string): Promise<string[]> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return [];
+  const created: string[] = [];
+  for (let current = dir; ; current = dirname(current)) {
+    created.push(current);
+    if (current === first || dirname(current) === current) return created;
+  }
+}
+
+/** An aborted package leaves nothing behind, not even the --out directory it created (only when still empty). */
+async function removeCreated(directories: readonly string[]): Promise<void> {
+  for (const dir of directories) await rmdir(dir).catch(() => undefined);
+}
 
 /** Largest size the ustar size field holds in octal (11 digits): 8 GiB - 1. */
 const USTAR_MAX_SIZE = 0o77777777777;
@@ -104,8 +128,11 @@ export class TarSink implements PackageSink {
   #pending: Buffer[] = [];
   #pendingBytes = 0;
 
-  private constructor(target: string, root: string, epochSeconds: number, handle: FileHandle, tmp: string) {
+  readonly #created: readonly string[];
+
+  private constructor(target: string, root: string, epochSeconds: number, handle: FileHandle, tmp: string, created: readonly string[]) {
     this.target = target;
+    this.#created = created;
     this.root = root;
     this.#mtime = new Date(epochSeconds * 1000);
     this.#handle = handle;
@@ -113,10 +140,10 @@ export class TarSink implements PackageSink {
   }
 
   static async create(target: string, options: { root: string; epochSeconds: number }): Promise<TarSink> {
-    await mkdir(dirname(target), { recursive: true });
+    const created = await makeOutputDirectory(dirname(target));
     const tmp = temporaryPathFor(target);
     const handle = await open(tmp, 'wx');
-    return new TarSink(target, options.root, options.epochSeconds, handle, tmp);
+    return new TarSink(target, options.root, options.epochSeconds, handle, tmp, created);
   }
 
   #queue(data: Buffer): void {
@@ -152,10 +179,10 @@ export class TarSink implements PackageSink {
     this.#header(`${this.root}/${path === '' ? '' : `${path}/`}`, 'Directory', 0, DIR_MODE);
   }
 
-  async addFile(path: string, source: string, options: { mode: number; expectedSize: number; onBytes?: (done: number) => void }): Promise<EntryDigest> {
+  async addFile(path: string, source: string, options: AddFileOptions): Promise<EntryDigest> {
     this.#header(`${this.root}/${path}`, 'File', options.expectedSize, options.mode);
     await this.#flush();
-    const sha256 = await this.#pipeline.copyFile(source, options.expectedSize, this.#writeAt, this.#size, options.onBytes);
+    const sha256 = await this.#pipeline.copyFile(source, options.expectedSize, this.#writeAt, this.#size, options.onBytes, options.inspect);
     this.#size += options.expectedSize;
     this.#pad(options.expectedSize);
     return { path, size: options.expectedSize, sha256, mode: options.mode };
@@ -201,6 +228,7 @@ export class TarSink implements PackageSink {
     this.#handle = undefined;
     await handle?.close().catch(() => undefined);
     await rm(this.#tmp, { force: true });
+    await removeCreated(this.#created);
   }
 }
 
@@ -212,17 +240,20 @@ export class DirectorySink implements PackageSink {
   readonly #directories: string[] = [];
   readonly #pipeline = new CopyPipeline({ archiveHash: false });
 
-  private constructor(target: string, tmp: string, epochSeconds: number) {
+  readonly #created: readonly string[];
+
+  private constructor(target: string, tmp: string, epochSeconds: number, created: readonly string[]) {
     this.target = target;
     this.#tmp = tmp;
+    this.#created = created;
     this.#mtime = new Date(epochSeconds * 1000);
   }
 
   static async create(target: string, options: { epochSeconds: number }): Promise<DirectorySink> {
-    await mkdir(dirname(target), { recursive: true });
+    const created = await makeOutputDirectory(dirname(target));
     const tmp = temporaryPathFor(target);
     await mkdir(tmp);
-    return new DirectorySink(target, tmp, options.epochSeconds);
+    return new DirectorySink(target, tmp, options.epochSeconds, created);
   }
 
   async addDirectory(path: string): Promise<void> {
@@ -237,13 +268,13 @@ export class DirectorySink implements PackageSink {
     await utimes(file, this.#mtime, this.#mtime);
   }
 
-  async addFile(path: string, source: string, options: { mode: number; expectedSize: number; onBytes?: (done: number) => void }): Promise<EntryDigest> {
+  async addFile(path: string, source: string, options: AddFileOptions): Promise<EntryDigest> {
     const file = join(this.#tmp, path);
     await mkdir(dirname(file), { recursive: true });
     const out = await open(file, 'wx');
     let sha256: string;
     try {
-      sha256 = await this.#pipeline.copyFile(source, options.expectedSize, (chunk, position) => writeAll(out, chunk, position), 0, options.onBytes);
+      sha256 = await this.#pipeline.copyFile(source, options.expectedSize, (chunk, position) => writeAll(out, chunk, position), 0, options.onBytes, options.inspect);
       await this.#pipeline.drain();
       await out.sync();
     } finally {
@@ -285,5 +316,6 @@ export class DirectorySink implements PackageSink {
   async abort(): Promise<void> {
     await this.#pipeline.close();
     await rm(this.#tmp, { recursive: true, force: true });
+    await removeCreated(this.#created);
   }
 }

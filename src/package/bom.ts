@@ -14,10 +14,10 @@ import { createHash } from 'node:crypto';
 import type { EntryDigest } from './archive.ts';
 import type { LicensePlan, PackageAncestor, PackageLicense, Relation } from './types.ts';
 
-export const CYCLONEDX_SPEC_VERSION = '1.6';
+const CYCLONEDX_SPEC_VERSION = '1.6';
 
 /** RFC 4122 §4.3 name-based UUID with SHA-1 (version 5). */
-export function uuidV5(name: string, namespace: string): string {
+function uuidV5(name: string, namespace: string): string {
   const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
   const bytes = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x50;

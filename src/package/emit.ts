@@ -4,7 +4,9 @@
  * (../shared/research/distribution.md §A3.1: `license` / `license_name` / `license_link`, `base_model`,
  * `base_model_relation`, `tags`).
  */
-import { stringify } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { UsageError } from '../errors.ts';
+import { splitFrontMatter } from '../util/front-matter.ts';
 import { formatBytes } from '../util/bytes.ts';
 import type { StagedFile } from './stage.ts';
 import type { LicensePlan, PackageLicense, Relation } from './types.ts';
@@ -126,16 +128,15 @@ export function cardMetadata(input: CardInput): CardMetadata {
 }
 
 
-/** README.md: YAML front matter, the "Built with …" lines the licenses require, lineage, license and files. */
-export function renderCard(input: CardInput): string {
-  const meta = cardMetadata(input);
+/** Where the package's own part of the card begins and ends: packaging a packaged card again replaces that part. */
+const GENERATED_BEGIN = '<!-- llama-dist:begin (written by llama package; replaced when packaged again) -->';
+const GENERATED_END = '<!-- llama-dist:end -->';
+
+/** The package's own part of the card: version and lineage, the licenses and their files, the payload. */
+function generatedSection(input: CardInput): string[] {
   const { plan } = input;
   const names = licenseFileNames(plan.licenses);
-  const lines: string[] = [];
-  lines.push('---', stringify(meta, { lineWidth: 0 }).trimEnd(), '---', '');
-  lines.push(`# ${input.name}`, '');
-  const builtWith = [...new Set(plan.licenses.map((l) => l.builtWith).filter((b): b is string => Boolean(b)))];
-  for (const line of builtWith) lines.push(`**${line}**`, '');
+  const lines: string[] = [GENERATED_BEGIN, ''];
   const bases = plan.ancestors.filter((a) => a.depth === 1 && a.role === 'base');
   const baseText = bases.map((a) => (a.onHub ? `[${a.id}](https://huggingface.co/${a.id})` : a.id)).join(', ');
   const what = input.relation ? `a ${input.relation === 'finetune' ? 'fine-tuned' : input.relation} derivative` : 'a derivative';
@@ -164,5 +165,112 @@ export function renderCard(input: CardInput): string {
     for (const file of payload) lines.push(`| \`${file.path.replace(/\|/g, '\\|')}\` | ${formatBytes(file.size)} |`);
     lines.push('', `Sizes and SHA-256 digests of every file are in [${MANIFEST}](${MANIFEST}); a CycloneDX ML-BOM is in [${BOM}](${BOM}).`, '');
   }
-  return `${lines.join('\n').trimEnd()}\n`;
+  lines.push(GENERATED_END);
+  return lines;
+}
+
+/** Text compared for a required phrase: emphasis, quotes and spacing do not matter ("**Built with  Llama**"). */
+function plain(text: string): string {
+  return text.replace(/[“”„]/g, '"').replace(/[*_`]/g, '').replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** The "Built with …" lines the licenses require, each once, that `body` does not already show. */
+function missingBuiltWith(plan: LicensePlan, body: string): Array<{ line: string; license: string }> {
+  const have = plain(body);
+  const out: Array<{ line: string; license: string }> = [];
+  for (const license of plan.licenses) {
+    if (!license.builtWith || out.some((o) => o.line === license.builtWith) || have.includes(plain(license.builtWith))) continue;
+    out.push({ line: license.builtWith, license: license.name });
+  }
+  return out;
+}
+
+/** `body` with `lines` right under its first `# ` title (or at the top when it has none). */
+function underTitle(body: string, lines: readonly string[]): string {
+  if (lines.length === 0) return body;
+  const block = `${lines.join('\n\n')}\n\n`;
+  const title = /^# .*(?:\r?\n|$)/m.exec(body);
+  if (!title) return `${block}${body}`;
+  const at = title.index + title[0].length;
+  return `${body.slice(0, at).replace(/\r?\n?$/, '\n')}\n${block}${body.slice(at).replace(/^(\r?\n)+/, '')}`;
+}
+
+/** README.md without a card of the user's: YAML front matter, title, the "Built with …" lines the licenses require, lineage, license and files. */
+export function renderCard(input: CardInput): string {
+  return composeCard(input).text;
+}
+
+export interface ComposedCard {
+  text: string;
+  /** What was changed in the user's card, in words; empty when there was no card or nothing had to change. */
+  changes: string[];
+}
+
+/**
+ * README.md from the user's model card when there is one: its front matter keeps every key (and comment) it has,
+ * with the license keys, base_model_relation and tags added or corrected; its body is kept whole, with the
+ * required "Built with …" lines under its title and the package's own section after it (a previous one replaced).
+ * Each change to what the user wrote is returned in words. Throws PACKAGE_CARD_INVALID for front matter that is not
+ * a YAML mapping (it would otherwise be lost).
+ */
+export function composeCard(input: CardInput, user?: { text: string; shown: string }): ComposedCard {
+  const ours = cardMetadata(input);
+  const changes: string[] = [];
+  const split = user ? splitFrontMatter(user.text) : { yaml: undefined, body: `# ${input.name}\n` };
+  const doc = parseDocument(split.yaml ?? '');
+  if (doc.errors.length > 0 || !(doc.contents === null || isMap(doc.contents))) {
+    throw new UsageError('PACKAGE_CARD_INVALID', `The model card ${user?.shown ?? README} has front matter that is not a YAML mapping${doc.errors[0] ? ` (${doc.errors[0].message.split('\n')[0]})` : ''}.`, {
+      hint: 'Fix the YAML between the two --- lines (key: value lines), or remove it; the package would otherwise drop the card\'s metadata.',
+      details: { file: user?.shown ?? README },
+    });
+  }
+  const show = (value: unknown) => (Array.isArray(value) ? value.join(', ') : typeof value === 'object' ? JSON.stringify(value) : String(value));
+  // A key's value as plain data (a list or mapping node as its JSON).
+  const valueOf = (key: string): unknown => {
+    const node: unknown = doc.get(key);
+    return isScalar(node) || isSeq(node) || isMap(node) ? node.toJSON() : node;
+  };
+  const setKey = (key: string, value: unknown, why?: string) => {
+    const before = valueOf(key);
+    if (JSON.stringify(before) === JSON.stringify(value)) return;
+    doc.set(key, value);
+    if (user) changes.push(before === undefined ? `${key}: added ${show(value)}${why ? ` (${why})` : ''}` : `${key}: ${show(before)} → ${show(value)}${why ? ` (${why})` : ''}`);
+  };
+  const deleteKey = (key: string, why: string) => {
+    const before = valueOf(key);
+    if (before === undefined) return;
+    doc.delete(key);
+    if (user) changes.push(`${key}: removed ${show(before)} (${why})`);
+  };
+  const licenseWhy = input.plan.licenses.length > 0 ? `the lineage is under ${input.plan.licenses.map((l) => l.name).join(' and ')}` : undefined;
+  setKey('license', ours.license, licenseWhy);
+  for (const key of ['license_name', 'license_link'] as const) {
+    if (ours[key] !== undefined) setKey(key, ours[key], licenseWhy);
+    else deleteKey(key, `license ${ours.license} is a license the Hub knows by its id`);
+  }
+  // The card's own base_model is kept unless the lineage names other Hub models.
+  const strings = (value: unknown): string[] => [value].flat().filter((v): v is string => typeof v === 'string');
+  const theirBaseList = strings(valueOf('base_model'));
+  if (ours.base_model && JSON.stringify([...theirBaseList].sort()) !== JSON.stringify([...ours.base_model].sort())) setKey('base_model', ours.base_model, 'the configured lineage');
+  const hasBase = ours.base_model !== undefined || theirBaseList.length > 0;
+  if (hasBase && input.relation && HUB_RELATIONS.has(input.relation)) setKey('base_model_relation', input.relation, 'derivative.relation');
+  const theirTags = strings(valueOf('tags'));
+  const addedTags = ours.tags.filter((t) => !theirTags.includes(t));
+  if (addedTags.length > 0) {
+    doc.set('tags', [...theirTags, ...addedTags]);
+    if (user) changes.push(`tags: added ${addedTags.join(', ')}`);
+  }
+
+  // The body: the user's (less a section an earlier package wrote), the required lines, then this package's section.
+  let body = split.body;
+  const begin = body.indexOf(GENERATED_BEGIN);
+  const end = body.indexOf(GENERATED_END, begin);
+  if (begin >= 0 && end >= 0) body = `${body.slice(0, begin)}${body.slice(end + GENERATED_END.length)}`;
+  const missing = missingBuiltWith(input.plan, body);
+  const where = /^# /m.test(body) ? 'under the title' : 'at the top';
+  for (const { line, license } of missing) if (user) changes.push(`added “${line}” ${where} (${license} requires it to be displayed)`);
+  body = underTitle(body, missing.map(({ line }) => `**${line}**`)).trimEnd();
+  const yaml = doc.toString({ lineWidth: 0 }).trimEnd();
+  const text = `---\n${yaml}\n---\n\n${body}\n\n${generatedSection(input).join('\n').trimEnd()}\n`;
+  return { text, changes };
 }

@@ -4,20 +4,17 @@
  */
 import { basename, resolve, sep } from 'node:path';
 import type { LlamaConfig } from '../config/schema.ts';
-import { offlineFromEnv, resolveCacheDir } from '../hub/config.ts';
-import { connectHub } from '../hub/client.ts';
 import { getLicense, type LicenseEntry } from '../license/catalog.ts';
 import type { Finding } from '../license/checks.ts';
-import { hubCardSource } from '../license/hub-cards.ts';
-import { walkLineage, type Lineage, type LineageNode } from '../license/lineage.ts';
+import { hubAccess } from '../license/hub-access.ts';
+import type { Lineage, LineageNode } from '../license/lineage.ts';
 import { lineageLicenses, renderNotice } from '../license/notice.ts';
 import { runLicenseCheck } from '../license/run.ts';
 import { readLicenseTexts } from '../license/texts.ts';
-import type { LicensingContext } from './package.ts';
-import type { LicensePlan, PackageAncestor, PackageFinding, PackageLicense } from './types.ts';
+import type { LicensePlan, LicensingContext, PackageAncestor, PackageFinding, PackageLicense } from './types.ts';
 
 /** A catalog entry as packaging needs it, with its verbatim texts (checked against their recorded sha256). */
-export async function packageLicense(entry: LicenseEntry): Promise<PackageLicense> {
+async function packageLicense(entry: LicenseEntry): Promise<PackageLicense> {
   const license: PackageLicense = { id: entry.id, name: entry.name, licenseRef: entry.spdx };
   const hubId = entry.hfIds[0];
   if (hubId) license.hubId = hubId;
@@ -47,13 +44,13 @@ export async function packageLicenses(ids: readonly string[]): Promise<PackageLi
  * The lineage as a flat list for the manifest, card and BOM. Local checkpoints are named by their directory name,
  * never their absolute path, so the package does not depend on where the inputs lay.
  */
-export function lineageAncestors(lineage: Lineage): PackageAncestor[] {
+function lineageAncestors(lineage: Lineage): PackageAncestor[] {
   const out: PackageAncestor[] = [];
   const seen = new Set<string>();
   const visit = (node: LineageNode, depth: number) => {
     const onHub = node.kind !== 'local';
     const id = onHub ? node.location : basename(node.location);
-    const revision = node.kind === 'cache' ? cacheRevision(node) : undefined;
+    const revision = node.kind === 'cache' ? node.commit : undefined;
     const key = `${id}\0${depth}\0${node.edge}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -68,29 +65,11 @@ export function lineageAncestors(lineage: Lineage): PackageAncestor[] {
   return out;
 }
 
-/** A node found in the Hugging Face cache: the commit is the snapshot folder its files were read from. */
-function cacheRevision(node: LineageNode): string | undefined {
-  for (const where of [...node.texts.map((t) => t.file), ...node.evidence.map((e) => e.detail)]) {
-    const match = /snapshots[/\\]([0-9a-f]{40})(?:[/\\]|$)/.exec(where);
-    if (match) return match[1];
-  }
-  return undefined;
-}
-
-/** License ids in lineage order (each once). */
-export function lineageLicenseIds(lineage: Lineage): string[] {
-  const ids: string[] = [];
-  for (const node of walkLineage(lineage)) {
-    if (node.license !== null && !ids.includes(node.license)) ids.push(node.license);
-  }
-  return ids;
-}
-
 /**
  * A finding in the package's terms. `relativeTo` (the configuration's directory) is cut from paths in the texts, so
  * a waived finding about a local checkpoint does not put this machine's directory layout into the manifest.
  */
-export function packageFinding(finding: Finding, relativeTo?: string): PackageFinding {
+function packageFinding(finding: Finding, relativeTo?: string): PackageFinding {
   const local = (text: string) => (relativeTo === undefined ? text : text.split(`${relativeTo}${sep}`).join(''));
   const out: PackageFinding = { id: finding.id, key: local(finding.key), severity: finding.severity, message: local(finding.message), hint: local(finding.fix) };
   if (finding.license !== null) out.license = finding.license;
@@ -102,7 +81,8 @@ export function packageFinding(finding: Finding, relativeTo?: string): PackageFi
 
 /**
  * What `llama license check` does, for the name and version being packaged: resolve the lineage (offline from local
- * checkpoints and the Hugging Face cache, online through the hub's cards unless HF_HUB_OFFLINE or --offline), run
+ * checkpoints and the Hugging Face cache, online through the hub's cards unless HF_HUB_OFFLINE or --offline, with
+ * the hub access of `license check`, so an unreachable hub or a refused token ends the same way), run
  * every check with the configured waivers, and gather the verbatim texts and the NOTICE.
  */
 export async function engineLicensing(context: LicensingContext): Promise<LicensePlan> {
@@ -111,18 +91,21 @@ export async function engineLicensing(context: LicensingContext): Promise<Licens
   const derivative = loaded.config.derivative ?? { baseModels: [], trainedOnOutputsOf: [], distribution: 'weights' as const };
   // The checks judge the name and version actually being packaged (--name / --version / --bump win over the file).
   const config: LlamaConfig = { ...loaded.config, derivative: { ...derivative, name: context.name, version: context.version } };
-  const offline = context.offline ?? offlineFromEnv(env);
-  const hub = offline
-    ? undefined
-    : hubCardSource(connectHub({ endpoint: config.pull?.endpoint, env, ...(context.onProgress !== undefined ? { onProgress: context.onProgress } : {}) }));
+  // The same hub access as `llama license check`: one client, its retries, token handling and typed errors.
+  const access = await hubAccess({
+    offline: context.offline ?? false,
+    endpoint: context.endpoint ?? config.pull?.endpoint,
+    token: context.token,
+    // pull.cacheDir is relative to the configuration file, like every path in it.
+    'cache-dir': context.cacheDir ?? (config.pull?.cacheDir !== undefined ? resolve(loaded.baseDir, config.pull.cacheDir) : undefined),
+  }, context.onProgress, { env, ...(context.signal !== undefined ? { signal: context.signal } : {}) });
   const { lineage, report } = await runLicenseCheck({
     config,
     baseDir: loaded.baseDir,
     ...(context.derivativeDir !== undefined ? { dir: context.derivativeDir } : {}),
-    offline,
-    ...(hub !== undefined ? { hub } : {}),
-    // pull.cacheDir is relative to the configuration file, like every path in it.
-    cacheDir: resolve(loaded.baseDir, resolveCacheDir(config.pull?.cacheDir, env)),
+    offline: access.offline,
+    ...(access.hub !== undefined ? { hub: access.hub } : {}),
+    cacheDir: resolve(loaded.baseDir, access.cacheDir),
     onProgress: context.onProgress,
   });
   const licenses: PackageLicense[] = [];

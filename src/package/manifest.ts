@@ -28,7 +28,7 @@ import { BOM, licenseFileNames, NOTICE, README } from './emit.ts';
 import { compareBytes } from './stage.ts';
 import type { LicensePlan, Relation } from './types.ts';
 
-export const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 1;
 
 export type FileRole = 'weights' | 'license' | 'use-policy' | 'notice' | 'card' | 'bom' | 'file';
 

@@ -8,20 +8,22 @@
  * that record them can only be written after. The order is fixed, so the archive is still reproducible.
  */
 import { readFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { ComplianceError, UsageError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic.ts';
+import { knownTokens, tokenFilePaths } from '../hub/token.ts';
 import { noProgress, type ProgressSink } from '../progress/events.ts';
 import { DEFAULT_EPOCH_SECONDS, DirectorySink, TarSink, type EntryDigest, type PackageSink } from './archive.ts';
 import { buildBom } from './bom.ts';
-import { BOM, generatedPathPredicate, licenseFiles, MANIFEST, NOTICE, README, renderCard, type EmittedFile } from './emit.ts';
+import { BOM, composeCard, generatedPathPredicate, licenseFiles, MANIFEST, NOTICE, README, type EmittedFile } from './emit.ts';
 import { buildManifest, serializeManifest, type PackageManifest } from './manifest.ts';
-import { assertNoToken } from './safety.ts';
-import { compareBytes, stageInputs, type PackageInput, type StagePlan } from './stage.ts';
-import type { LicensePlan, PackageFinding, Relation } from './types.ts';
+import { compareBytes, parseInputArgument, stageInputs, type PackageInput, type StagePlan } from './stage.ts';
+import { assertNoToken, tokenInFileError, TokenScanner } from './token-scan.ts';
+import { engineLicensing } from './licensing.ts';
+import type { Licensing, PackageFinding, Relation } from './types.ts';
 import { checkName, chooseVersion, packageBase, sourceDateEpoch, type BumpKind, type VersionChoice } from './version.ts';
 
 export type PackageFormat = 'tar' | 'dir';
@@ -29,23 +31,9 @@ export type PackageFormat = 'tar' | 'dir';
 /** Where packages go when neither --out nor package.out says. */
 export const DEFAULT_OUT_DIR = 'packages';
 
-export interface LicensingContext {
-  loaded: LoadedConfig;
-  /** The derivative's name as it will be distributed (the naming rules check it). */
-  name: string;
-  version: string;
-  /** The staged input directory that looks like the derivative's checkpoint (its card and LICENSE files), if any. */
-  derivativeDir?: string;
-  offline?: boolean;
-  env?: NodeJS.ProcessEnv;
-  onProgress: ProgressSink;
-}
-
-/** Resolves lineage, runs the checks and gathers the texts; the default is the license engine (./licensing.ts). */
-export type Licensing = (context: LicensingContext) => Promise<LicensePlan>;
-
 export interface PackageOptions {
-  inputs: PackageInput[];
+  /** What to package; a string is an INPUT argument as the command line gives it (`SOURCE=DEST` places it). */
+  inputs: ReadonlyArray<PackageInput | string>;
   /** A loaded configuration; default: discovered from `cwd` (or `configFile`). */
   config?: LoadedConfig;
   configFile?: string;
@@ -55,9 +43,15 @@ export interface PackageOptions {
   bump?: BumpKind;
   format?: PackageFormat;
   offline?: boolean;
+  /** Hub access for the lineage (as `llama license check` takes them): default HF_ENDPOINT / pull.endpoint, HF_TOKEN or the token file, the HF cache / pull.cacheDir. */
+  endpoint?: string;
+  token?: string;
+  cacheDir?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   onProgress?: ProgressSink;
+  /** Stops the run (an AbortError); what was written so far is removed. */
+  signal?: AbortSignal;
   licensing?: Licensing;
 }
 
@@ -76,6 +70,8 @@ export interface PackageResult {
   findings: PackageFinding[];
   /** Inputs left out, in words. */
   notes: string[];
+  /** The model card: the input it was made from (as the inputs name it), and each change made to it, in words. */
+  card: { source?: string; changes: string[] };
 }
 
 let toolVersionCache: string | undefined;
@@ -101,7 +97,7 @@ export function toolVersion(): string {
 }
 
 /** Findings that stop packaging: blocking and not waived. */
-export function blockingFindings(findings: readonly PackageFinding[]): PackageFinding[] {
+function blockingFindings(findings: readonly PackageFinding[]): PackageFinding[] {
   return findings.filter((f) => f.severity === 'blocking' && !f.waived);
 }
 
@@ -128,17 +124,15 @@ async function derivativeDirectory(inputs: readonly PackageInput[], cwd: string)
   return undefined;
 }
 
-async function defaultLicensing(context: LicensingContext): Promise<LicensePlan> {
-  const { engineLicensing } = await import('./licensing.ts');
-  return engineLicensing(context);
-}
-
 export async function packageDerivative(options: PackageOptions): Promise<PackageResult> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const env = options.env ?? process.env;
   const onProgress = options.onProgress ?? noProgress;
   const loaded = options.config ?? (await loadConfig({ cwd, ...(options.configFile !== undefined ? { configFile: options.configFile } : {}) }));
   const { config } = loaded;
+  const inputs = await Promise.all(options.inputs.map((input) => (typeof input === 'string' ? parseInputArgument(input, cwd) : input)));
+  // Every token this environment knows, read once: no byte of the package may hold one.
+  const scanner = new TokenScanner(knownTokens(options.token, env));
 
   const rawName = options.name ?? config.derivative?.name;
   if (rawName === undefined) {
@@ -161,28 +155,46 @@ export async function packageDerivative(options: PackageOptions): Promise<Packag
   const relation = config.derivative?.relation as Relation | undefined;
 
   // License checks first: a blocking finding stops everything before the output directory is touched.
-  const derivativeDir = await derivativeDirectory(options.inputs, cwd);
-  const plan = await (options.licensing ?? defaultLicensing)({
+  const derivativeDir = await derivativeDirectory(inputs, cwd);
+  const plan = await (options.licensing ?? engineLicensing)({
     loaded,
     name,
     version,
     ...(derivativeDir !== undefined ? { derivativeDir } : {}),
     ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    ...(options.token !== undefined ? { token: options.token } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: resolve(cwd, options.cacheDir) } : {}),
     env,
     onProgress,
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
   const blocking = blockingFindings(plan.findings);
   if (blocking.length > 0) throw complianceError(blocking, outDir);
 
-  const staged: StagePlan = await stageInputs(options.inputs, { cwd, env, isGenerated: generatedPathPredicate(plan.licenses), exclude: [outDir] });
-  for (const note of staged.notes) onProgress({ type: 'message', level: 'warn', text: note });
+  const staged: StagePlan = await stageInputs(inputs, {
+    cwd,
+    env,
+    tokenFiles: tokenFilePaths(env),
+    isGenerated: generatedPathPredicate(plan.licenses),
+    isMerged: (path) => path === README,
+    exclude: [outDir],
+  });
 
   const emitted: EmittedFile[] = [...licenseFiles(plan.licenses)];
   if (plan.notice) emitted.push({ path: NOTICE, data: Buffer.from(plan.notice, 'utf8'), role: 'notice' });
-  const card = renderCard({ name, version, ...(relation ? { relation } : {}), plan, files: staged.files });
-  emitted.push({ path: README, data: Buffer.from(card, 'utf8'), role: 'card' });
+  // The user's model card, when an input has one at README.md: kept, with what the licenses require.
+  const userCard = staged.merged.find((file) => file.path === README);
+  for (const other of staged.merged.filter((file) => file !== userCard)) staged.notes.push(`${other.shown} is left out: the model card is ${userCard?.shown}.`);
+  const card = composeCard(
+    { name, version, ...(relation ? { relation } : {}), plan, files: staged.files },
+    userCard ? { text: await readFile(userCard.source, 'utf8'), shown: userCard.shown } : undefined,
+  );
+  emitted.push({ path: README, data: Buffer.from(card.text, 'utf8'), role: 'card' });
+  for (const note of staged.notes) onProgress({ type: 'message', level: 'warn', text: note });
   for (const file of emitted) {
-    if (file.role === 'card' || file.role === 'notice') assertNoToken(Buffer.from(file.data).toString('utf8'), file.path, env);
+    const where = file.role === 'card' && userCard ? `${file.path} (from ${userCard.shown})` : file.path;
+    if (file.role === 'card' || file.role === 'notice') assertNoToken(scanner, file.data, where);
   }
 
   const base = packageBase(name, version);
@@ -222,6 +234,7 @@ export async function packageDerivative(options: PackageOptions): Promise<Packag
     };
     await sink.addDirectory('');
     for (const item of items) {
+      options.signal?.throwIfAborted();
       if (item.kind === 'dir') {
         await sink.addDirectory(item.path);
       } else if (item.kind === 'emitted') {
@@ -229,21 +242,34 @@ export async function packageDerivative(options: PackageOptions): Promise<Packag
       } else {
         const file = item.file;
         const start = doneBefore;
+        const scan = scanner.file();
         digests.push(await sink.addFile(file.path, file.source, {
           mode: file.mode,
           expectedSize: file.size,
           onBytes: (done) => advance(start + done, false),
+          inspect: {
+            chunk: (bytes) => {
+              // Ctrl-C stops the copy between two chunks; the sink then removes what it wrote.
+              options.signal?.throwIfAborted();
+              const match = scan.feed(bytes);
+              if (match) throw tokenInFileError(match, file.shown);
+            },
+            end: () => {
+              const match = scan.end();
+              if (match) throw tokenInFileError(match, file.shown);
+            },
+          },
         }));
         doneBefore += file.size;
         advance(doneBefore, true);
       }
     }
     const bom = `${JSON.stringify(buildBom({ name, version, ...(relation ? { relation } : {}), toolVersion: toolVersion(), epochSeconds, plan, files: digests }), null, 2)}\n`;
-    assertNoToken(bom, BOM, env);
+    assertNoToken(scanner, bom, BOM);
     digests.push(await sink.addBytes(BOM, Buffer.from(bom, 'utf8')));
     manifest = buildManifest({ name, version, ...(relation ? { relation } : {}), toolVersion: toolVersion(), epochSeconds, plan, waivers: config.waivers, digests, emitted });
     const manifestText = serializeManifest(manifest);
-    assertNoToken(manifestText, MANIFEST, env);
+    assertNoToken(scanner, manifestText, MANIFEST);
     await sink.addBytes(MANIFEST, Buffer.from(manifestText, 'utf8'));
     committed = await sink.commit();
   } catch (error) {
@@ -253,7 +279,17 @@ export async function packageDerivative(options: PackageOptions): Promise<Packag
   }
   onProgress({ type: 'end', task, ok: true });
 
-  const result: PackageResult = { name, version, versionChoice, format, path: committed.path, manifest, findings: plan.findings, notes: staged.notes };
+  const result: PackageResult = {
+    name,
+    version,
+    versionChoice,
+    format,
+    path: committed.path,
+    manifest,
+    findings: plan.findings,
+    notes: staged.notes,
+    card: { ...(userCard ? { source: userCard.shown } : {}), changes: card.changes },
+  };
   if (committed.sha256 !== undefined) {
     const sha256File = `${committed.path}.sha256`;
     // sha256sum's format, so `sha256sum -c NAME.tar.sha256` checks the archive.

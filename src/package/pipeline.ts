@@ -78,6 +78,12 @@ class HashWorker {
 
 export type PositionalWrite = (chunk: Uint8Array, position: number) => Promise<void>;
 
+/** Sees a file's bytes as they are copied (the token scan); throwing stops the copy with that error. */
+export interface ChunkInspector {
+  chunk(bytes: Uint8Array): void;
+  end(): void;
+}
+
 export class CopyPipeline {
   readonly #sab = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
   readonly #slots: Buffer[] = [];
@@ -131,12 +137,14 @@ export class CopyPipeline {
 
   /**
    * Copy `expectedSize` bytes of `source` through `write` (positions relative to `outputOffset`), hashing them.
+   * `inspect` sees each chunk before it is written, and the end of the file; what it throws stops the copy.
    * Fails with PACKAGE_INPUT_CHANGED when the file is shorter or longer than expected.
    */
-  async copyFile(source: string, expectedSize: number, write: PositionalWrite, outputOffset: number, onBytes?: (done: number) => void): Promise<string> {
+  async copyFile(source: string, expectedSize: number, write: PositionalWrite, outputOffset: number, onBytes?: (done: number) => void, inspect?: ChunkInspector): Promise<string> {
     const handle = await open(source, 'r');
     try {
       let position = 0;
+      let refused: unknown;
       for (;;) {
         const slot = await this.#acquire();
         const buffer = this.#slots[slot]!;
@@ -149,6 +157,13 @@ export class CopyPipeline {
           break;
         }
         const chunk = buffer.subarray(0, bytesRead);
+        try {
+          inspect?.chunk(chunk);
+        } catch (error) {
+          this.#free.push(slot);
+          refused = error;
+          break;
+        }
         this.#refs[slot] = this.#archiveHasher ? 3 : 2;
         this.#fileHasher.slot(slot, slot * SLOT_BYTES, bytesRead);
         this.#archiveHasher?.slot(slot, slot * SLOT_BYTES, bytesRead);
@@ -164,10 +179,18 @@ export class CopyPipeline {
         position += bytesRead;
         onBytes?.(position);
       }
-      if (position !== expectedSize) {
+      if (refused === undefined && position === expectedSize) {
+        try {
+          inspect?.end();
+        } catch (error) {
+          refused = error;
+        }
+      }
+      if (refused !== undefined || position !== expectedSize) {
         await this.drain().catch(() => undefined);
         // Resynchronise the file hasher: its digest of this partial file is thrown away.
         await this.#fileHasher.digest();
+        if (refused !== undefined) throw refused;
         throw new IntegrityError('PACKAGE_INPUT_CHANGED', `${source} changed while it was being packaged (expected ${expectedSize} bytes, read ${position < expectedSize ? position : 'more'}).`, {
           hint: 'Wait until whatever writes that file has finished, then run llama package again.',
           details: { file: source, expectedSize },

@@ -4,10 +4,9 @@
  *   inside an input directory must resolve inside that directory;
  * - files that look like secrets (token files, `.env`, private keys, credential stores) are refused inside input
  *   directories; naming such a file itself as an INPUT is the explicit opt-in;
- * - the Hugging Face token never reaches the package: the token file is refused even when named, and small text
- *   files and every generated file are searched for a token.
+ * - the Hugging Face token never reaches the package: the token file (or a hard link to it) is refused even when
+ *   named (./stage.ts), and every byte of every file is searched for a token as it is copied (./token-scan.ts).
  */
-import { knownTokens, TOKEN_SHAPE } from '../hub/token.ts';
 import { UsageError } from '../errors.ts';
 
 /** Basenames (lower-cased) of files that hold credentials. */
@@ -77,25 +76,3 @@ export function checkPackagePath(path: string, what = 'destination path'): strin
   if (normal.length === 0) refuse('names the package root itself');
   return normal.join('/');
 }
-
-/** True when `text` contains a Hugging Face token (by shape, or one of the values in the environment). */
-export function containsToken(text: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (TOKEN_SHAPE.test(text)) return true;
-  return knownTokens(undefined, env).some((token) => text.includes(token));
-}
-
-/** Refuse a generated file that would carry a token (an attribution or waiver reason pasted with one). */
-export function assertNoToken(text: string, where: string, env: NodeJS.ProcessEnv = process.env): void {
-  if (containsToken(text, env)) {
-    throw new UsageError('PACKAGE_SECRET_IN_OUTPUT', `The generated ${where} would contain a Hugging Face token.`, {
-      hint: 'Remove the token from the configuration (attribution, waivers, names) and revoke it at https://huggingface.co/settings/tokens if it was shared.',
-      details: { file: where },
-    });
-  }
-}
-
-/** Extensions of files small enough and textual enough to be searched for tokens before they are packaged. */
-export const TEXT_EXTENSIONS = new Set(['', '.json', '.md', '.txt', '.yaml', '.yml', '.toml', '.ini', '.cfg', '.py', '.sh', '.jinja', '.j2', '.csv', '.tsv', '.xml', '.html', '.js', '.ts']);
-
-/** Largest text file searched for a token (tokenizer.json files reach ~17 MB). */
-export const TEXT_SCAN_LIMIT = 32 * 1024 * 1024;

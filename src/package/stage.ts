@@ -1,18 +1,19 @@
 /**
  * Staging: turn the INPUT arguments into the list of files the package will hold, with their place in the package,
- * size and normalised mode, and enforce the safety rules of ./safety.ts. Nothing is copied here: the bytes are read
- * once, later, when they are archived (or copied into a package directory) and hashed on the way.
+ * size and normalised mode, and enforce the safety rules of ./safety.ts. Nothing is read here: the bytes are read
+ * once, later, when they are archived (or copied into a package directory), hashed and searched for tokens on the
+ * way (./token-scan.ts).
  *
  * Layout: a file INPUT lands at the package root under its own name; a directory INPUT contributes its contents
  * (not the directory itself) to the root. `SOURCE=DEST` places a file or directory at DEST inside the package.
  */
 import type { Dirent, Stats } from 'node:fs';
-import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { EXEC_MODE, FILE_MODE } from './archive.ts';
 import { tokenFilePaths } from '../hub/token.ts';
-import { checkPackagePath, containsToken, secretReason, SKIPPED_DIRECTORIES, TEXT_EXTENSIONS, TEXT_SCAN_LIMIT } from './safety.ts';
+import { checkPackagePath, secretReason, SKIPPED_DIRECTORIES } from './safety.ts';
 
 export interface PackageInput {
   /** A file or directory (absolute, or relative to `cwd`). */
@@ -31,6 +32,8 @@ export interface StagedFile {
   mode: number;
   /** Named directly as an INPUT (the opt-in for secret-looking names). */
   explicit: boolean;
+  /** The file as the inputs name it (`deriv/train.log`), for messages. */
+  shown: string;
 }
 
 export interface StagePlan {
@@ -40,15 +43,21 @@ export interface StagePlan {
   directories: string[];
   /** Things skipped, in words (shown as warnings). */
   notes: string[];
+  /** Inputs the package reads into its own file at their path instead of shipping them (the user's model card). */
+  merged: StagedFile[];
 }
 
 export interface StageOptions {
   cwd?: string;
   /** Paths the package generates itself (LICENSE, NOTICE, README.md, …): an input at such a path is left out. */
   isGenerated?: (path: string) => boolean;
+  /** Paths whose input the package reads into its own file (README.md, the model card): kept apart in `merged`. */
+  isMerged?: (path: string) => boolean;
   /** Absolute directories never staged (the output directory, when it lies inside an input directory). */
   exclude?: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /** The files that hold a token (default: src/hub/token.ts tokenFilePaths(env)); never staged, by any name or link. */
+  tokenFiles?: readonly string[];
 }
 
 /** `SOURCE=DEST` on the command line; a path that exists as written is never split. */
@@ -86,8 +95,14 @@ function modeOf(stats: Stats): number {
 export async function stageInputs(inputs: PackageInput[], options: StageOptions = {}): Promise<StagePlan> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const env = options.env ?? process.env;
+  // A token file is known by its device and inode too, so a hard link to it (another name, the same bytes) is refused.
   const tokenFiles = new Set<string>();
-  for (const path of tokenFilePaths(env)) tokenFiles.add(await realpath(path).catch(() => path));
+  const tokenInodes = new Set<string>();
+  for (const path of options.tokenFiles ?? tokenFilePaths(env)) {
+    tokenFiles.add(await realpath(path).catch(() => path));
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isFile()) tokenInodes.add(`${info.dev}:${info.ino}`);
+  }
 
   if (inputs.length === 0) {
     throw new UsageError('PACKAGE_NO_INPUT', 'No input files or directories were given.', {
@@ -96,6 +111,7 @@ export async function stageInputs(inputs: PackageInput[], options: StageOptions 
   }
 
   const files: StagedFile[] = [];
+  const merged: StagedFile[] = [];
   const notes: string[] = [];
   const excluded = new Set<string>();
   for (const path of options.exclude ?? []) {
@@ -104,11 +120,15 @@ export async function stageInputs(inputs: PackageInput[], options: StageOptions 
   }
 
   const addFile = async (path: string, source: string, stats: Stats, explicit: boolean, shownAs: string): Promise<void> => {
-    if (tokenFiles.has(source)) {
-      throw new UsageError('PACKAGE_SECRET_FILE', `${shownAs} is the Hugging Face token file; it is never packaged.`, {
+    if (tokenFiles.has(source) || tokenInodes.has(`${stats.dev}:${stats.ino}`)) {
+      throw new UsageError('PACKAGE_SECRET_FILE', `${shownAs} is the Hugging Face token file${tokenFiles.has(source) ? '' : ' (a hard link to it)'}; it is never packaged.`, {
         hint: 'Remove it from the inputs. The token stays on this machine.',
         details: { file: shownAs },
       });
+    }
+    if (options.isMerged?.(path)) {
+      merged.push({ path, source, size: stats.size, mode: modeOf(stats), explicit, shown: shownAs });
+      return;
     }
     if (options.isGenerated?.(path)) {
       notes.push(`${shownAs} is left out: the package generates its own ${path}.`);
@@ -121,15 +141,7 @@ export async function stageInputs(inputs: PackageInput[], options: StageOptions 
         details: { file: shownAs, path },
       });
     }
-    if (TEXT_EXTENSIONS.has(extname(path).toLowerCase()) && stats.size <= TEXT_SCAN_LIMIT) {
-      if (containsToken(await readFile(source, 'latin1'), env)) {
-        throw new UsageError('PACKAGE_SECRET_IN_FILE', `${shownAs} contains what looks like a Hugging Face token.`, {
-          hint: 'Remove the token from the file (and revoke it at https://huggingface.co/settings/tokens if it was ever shared), then package again.',
-          details: { file: shownAs },
-        });
-      }
-    }
-    files.push({ path, source, size: stats.size, mode: modeOf(stats), explicit });
+    files.push({ path, source, size: stats.size, mode: modeOf(stats), explicit, shown: shownAs });
   };
 
   const walk = async (root: string, dir: string, destPrefix: string, chain: Set<string>, shownRoot: string): Promise<void> => {
@@ -257,5 +269,5 @@ export async function stageInputs(inputs: PackageInput[], options: StageOptions 
       });
     }
   }
-  return { files, directories: [...directories].sort(compareBytes), notes };
+  return { files, directories: [...directories].sort(compareBytes), notes, merged };
 }

@@ -3,6 +3,8 @@
  * from the license engine (src/license/); the emitters (card, NOTICE, BOM, manifest) only read them, so they can
  * be tested with any license data.
  */
+import type { LoadedConfig } from '../config/load.ts';
+import type { ProgressSink } from '../progress/events.ts';
 
 /** One license version that applies to the derivative (through at least one ancestor). */
 export interface PackageLicense {
@@ -75,3 +77,25 @@ export interface LicensePlan {
 }
 
 export type Relation = 'quantized' | 'finetune' | 'adapter' | 'merge' | 'distillation';
+
+export interface LicensingContext {
+  loaded: LoadedConfig;
+  /** The derivative's name as it will be distributed (the naming rules check it). */
+  name: string;
+  version: string;
+  /** The staged input directory that looks like the derivative's checkpoint (its card and LICENSE files), if any. */
+  derivativeDir?: string;
+  offline?: boolean;
+  /** Hub access as `llama license check` takes it (flags first); unset: the configuration's pull section, then the environment. */
+  endpoint?: string;
+  token?: string;
+  /** Absolute. */
+  cacheDir?: string;
+  env?: NodeJS.ProcessEnv;
+  onProgress: ProgressSink;
+  signal?: AbortSignal;
+}
+
+/** Resolves lineage, runs the checks and gathers the texts; the default is the license engine (./licensing.ts). */
+export type Licensing = (context: LicensingContext) => Promise<LicensePlan>;
+

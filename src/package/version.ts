@@ -24,7 +24,7 @@ export function checkName(name: string): string {
 }
 
 /** The file-name stem for a package name: `org/name` becomes `org--name` (the Hub cache's convention). */
-export function fileStem(name: string): string {
+function fileStem(name: string): string {
   return name.replace('/', '--');
 }
 

@@ -1,7 +1,8 @@
 /**
  * Renderers turn progress events into output for people or machines. All write to a stream the caller gives
  * (the CLI uses stderr, so stdout stays clean for results and --json):
- * - tty: one redrawn status line per running task (bytes, rate, ETA), ANSI colour unless NO_COLOR;
+ * - tty: one redrawn status line per running task (bytes, rate, ETA), ANSI colour unless NO_COLOR, FORCE_COLOR=0
+ *   or TERM=dumb (a dumb terminal and HF_HUB_DISABLE_PROGRESS_BARS=1 get plain lines instead);
  * - plain: for CI logs, a line when a task starts and ends, and at most one progress line per task every
  *   `intervalMs` (default 10 s) — readable logs, no carriage returns;
  * - ndjson: every event as one JSON line (for tools that watch a run);
@@ -33,18 +34,40 @@ export interface Renderer {
   close(): void;
 }
 
-/** auto: a TTY gets bars, anything else plain lines; --json silences unless ndjson was asked for. */
-export function chooseProgressMode(options: { requested?: string; json: boolean; isTTY: boolean }): ProgressMode {
+type Env = Record<string, string | undefined>;
+
+/** A terminal that cannot move the cursor or show colour (Emacs shell, some CI runners). */
+function dumbTerminal(env: Env): boolean {
+  return env.TERM === 'dumb';
+}
+
+/** HF_HUB_DISABLE_PROGRESS_BARS=1 (huggingface_hub's switch; any true-ish value, as its constants.py reads it). */
+function progressBarsDisabled(env: Env): boolean {
+  return ['1', 'true', 'yes', 'on'].includes((env.HF_HUB_DISABLE_PROGRESS_BARS ?? '').trim().toLowerCase());
+}
+
+/**
+ * auto: a TTY gets redrawn bars, anything else plain lines; --json silences unless ndjson was asked for. A dumb
+ * terminal or HF_HUB_DISABLE_PROGRESS_BARS gets plain lines too (warnings still print). An explicit mode wins.
+ */
+export function chooseProgressMode(options: { requested?: string; json: boolean; isTTY: boolean; env?: Env }): ProgressMode {
   const requested = options.requested ?? 'auto';
   if (requested === 'ndjson' || requested === 'none' || requested === 'plain' || requested === 'tty') return requested;
   if (options.json) return 'none';
-  return options.isTTY ? 'tty' : 'plain';
+  const env = options.env ?? process.env;
+  return options.isTTY && !dumbTerminal(env) && !progressBarsDisabled(env) ? 'tty' : 'plain';
 }
 
-/** NO_COLOR (https://no-color.org): any non-empty value disables colour. */
-export function colorEnabled(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
+/**
+ * NO_COLOR (https://no-color.org): any non-empty value disables colour. FORCE_COLOR=0 (or false) disables it, any
+ * other value forces it (the convention of Node's own tty and supports-color). TERM=dumb: no colour.
+ */
+export function colorEnabled(env: Env, isTTY: boolean): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  const force = env.FORCE_COLOR;
+  if (force === '0' || force?.toLowerCase() === 'false') return false;
+  if (force !== undefined && force !== '') return true;
+  if (dumbTerminal(env)) return false;
   return isTTY;
 }
 

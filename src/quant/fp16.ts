@@ -95,7 +95,7 @@ export function fp32ToBf16Bits(x: number): number {
   return fp32BitsToBf16Bits(U32[0]!);
 }
 
-export function fp32BitsToBf16Bits(u: number): number {
+function fp32BitsToBf16Bits(u: number): number {
   if ((u & 0x7fffffff) > 0x7f800000) return ((u >>> 16) | 64) & 0xffff;
   return ((u + (0x7fff + ((u >>> 16) & 1))) / 65536) & 0xffff;
 }

@@ -4,6 +4,7 @@
  * API
  * - `quantizeRows(type, src, rowLength)`: Float32Array (whole rows) → Uint8Array in `type` (F32, F16, BF16 or a
  *   block type), bit-identical to llama-quantize's output for that tensor (ggml `quantize_row_*_ref`, no imatrix).
+ *   NaN/Inf input for a block type is refused (IntegrityError QUANT_NONFINITE), as llama-quantize refuses it.
  * - `quantizeInto(type, src, srcOffset, nElements, dst, dstOffset)`: the same without allocating; `srcOffset` in
  *   elements, `dstOffset` in bytes; `nElements` must be a multiple of the type's block size.
  * - `dequantizeRows(type, bytes, rowLength)`: bytes → Float32Array (ggml `dequantize_row_*`; for tests and tolerance
@@ -18,7 +19,7 @@
  *
  * Every block is independent of every other, so any split of the rows gives the same bytes.
  */
-import { EnvironmentError, UsageError } from '../errors.ts';
+import { EnvironmentError, IntegrityError, UsageError } from '../errors.ts';
 import { bf16ToF32Row, f16ToF32Row, f32ToBf16Row, f32ToF16Row } from './fp16.ts';
 import {
   dequantizeQ2_K, dequantizeQ3_K, dequantizeQ4_K, dequantizeQ5_K, dequantizeQ6_K,
@@ -28,7 +29,8 @@ import {
   dequantizeQ4_0, dequantizeQ4_1, dequantizeQ5_0, dequantizeQ5_1, dequantizeQ8_0,
   quantizeQ4_0, quantizeQ4_1, quantizeQ5_0, quantizeQ5_1, quantizeQ8_0,
 } from './legacy.ts';
-import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from './types.ts';
+import { firstNonFinite } from './nonfinite.ts';
+import { GGML_TYPES, isFloatTypeName, rowSizeBytes, type FloatTypeName, type GgmlTypeName } from './types.ts';
 import { isWasmQuantType, wasmKernels, type WasmQuantType } from './wasm-kernels.ts';
 
 type BlockQuantizer = (x: Float32Array, xOff: number, nBlocks: number, y: Uint8Array, yOff: number) => void;
@@ -64,6 +66,15 @@ export function setKernelBackend(next: KernelBackend): KernelBackend {
   const previous = backend;
   backend = next;
   return previous;
+}
+
+/**
+ * The TypeScript transcription of ggml's reference quantizers, with no input check: for comparing other kernels (the
+ * GPU's) with ggml on any input, NaN and infinities included. Everything that writes a file goes through the
+ * checked entry points below.
+ */
+export function quantizeWithReferencePort(type: WasmQuantType, src: Float32Array, nBlocks: number, dst: Uint8Array): void {
+  TS_QUANTIZERS[type](src, 0, nBlocks, dst, 0);
 }
 
 function blockQuantizer(name: WasmQuantType): BlockQuantizer {
@@ -118,6 +129,19 @@ function unsupported(type: string): UsageError {
   });
 }
 
+/**
+ * A block type cannot hold NaN/Inf (llama-quantize's validation refuses what the reference quantizers make of them,
+ * and what they make of them is undefined behaviour in C); the F32/F16/BF16 conversions keep them, as ggml does.
+ */
+function refuseNonFinite(srcType: FloatTypeName, bytes: Uint8Array, dstType: GgmlTypeName): void {
+  const element = firstNonFinite(srcType, bytes);
+  if (element < 0) return;
+  throw new IntegrityError('QUANT_NONFINITE', `element ${element} of the input is NaN or Inf, which ${dstType} blocks cannot hold`, {
+    hint: 'The weights are corrupt or the model diverged in training; llama.cpp refuses such tensors too. Fix or re-download them.',
+    details: { element, type: dstType },
+  });
+}
+
 function checkWhole(type: GgmlTypeName, nElements: number): number {
   const bs = GGML_TYPES[type].blockSize;
   if (!Number.isInteger(nElements) || nElements < 0 || nElements % bs !== 0) {
@@ -139,6 +163,7 @@ export function quantizeInto(
   if (srcOffset + nElements > src.length || dstOffset + bytes > dst.length) {
     throw new RangeError(`quantizeInto: ${type} range outside the buffers`);
   }
+  if (!isFloatTypeName(type)) refuseNonFinite('F32', new Uint8Array(src.buffer, src.byteOffset + srcOffset * 4, nElements * 4), type);
   kernel(src, srcOffset, nBlocks, dst, dstOffset);
   return bytes;
 }
@@ -181,10 +206,8 @@ export function dequantizeRows(type: GgmlTypeName, bytes: Uint8Array, rowLength:
   return out;
 }
 
-export type SourceType = 'F32' | 'F16' | 'BF16';
-
 /** Whether convertInto needs a float32 scratch buffer for this pair (the WebAssembly path widens internally). */
-export function convertNeedsScratch(srcType: SourceType, dstType: GgmlTypeName): boolean {
+export function convertNeedsScratch(srcType: FloatTypeName, dstType: GgmlTypeName): boolean {
   if (srcType === dstType || srcType === 'F32') return false;
   return !(backend === 'wasm' && isWasmQuantType(dstType) && wasmKernels() !== undefined);
 }
@@ -195,7 +218,7 @@ export function convertNeedsScratch(srcType: SourceType, dstType: GgmlTypeName):
  * Returns the bytes written.
  */
 export function convertInto(
-  srcType: SourceType, src: Uint8Array, srcByteOffset: number, nElements: number,
+  srcType: FloatTypeName, src: Uint8Array, srcByteOffset: number, nElements: number,
   dstType: GgmlTypeName, dst: Uint8Array, dstOffset: number, scratch?: Float32Array,
 ): number {
   if (srcType === dstType) {
@@ -210,6 +233,7 @@ export function convertInto(
     if (srcByteOffset + nElements * GGML_TYPES[srcType].typeSize > src.length || dstOffset + bytes > dst.length) {
       throw new RangeError(`convertInto: ${srcType} → ${dstType} range outside the buffers`);
     }
+    refuseNonFinite(srcType, src.subarray(srcByteOffset, srcByteOffset + nElements * GGML_TYPES[srcType].typeSize), dstType);
     return wasm.convert(srcType, src, srcByteOffset, nElements, dstType, dst, dstOffset);
   }
   let f32: Float32Array;

@@ -20,8 +20,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { LlamaError, UsageError } from '../errors.ts';
-import { convertInto, type SourceType } from './kernels.ts';
-import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from './types.ts';
+import { convertInto } from './kernels.ts';
+import { GGML_TYPES, rowSizeBytes, type FloatTypeName, type GgmlTypeName } from './types.ts';
 import type { WorkerJob, WorkerReply } from './worker.ts';
 
 export interface QuantPoolOptions {
@@ -30,7 +30,7 @@ export interface QuantPoolOptions {
 }
 
 export interface ConvertRequest {
-  srcType: SourceType;
+  srcType: FloatTypeName;
   src: Uint8Array;
   dstType: GgmlTypeName;
   rowLength: number;
@@ -89,7 +89,9 @@ export class QuantPool {
     this.pending.delete(reply.id);
     if (this.pending.size === 0) for (const w of this.workers) w.unref();
     if (reply.ok) p.resolve();
-    else p.reject(new LlamaError('unexpected', reply.code ?? 'QUANT_WORKER', reply.message));
+    else {
+      p.reject(new LlamaError(reply.exitClass ?? 'unexpected', reply.code ?? 'QUANT_WORKER', reply.message, reply.details !== undefined ? { details: reply.details } : {}));
+    }
   }
 
   /** A worker died: fail what is in flight and start afresh on the next call (no job may wait on a dead worker). */
@@ -159,7 +161,7 @@ export class QuantPool {
   }
 
   private async runParts(
-    src: Uint8Array, srcType: SourceType, srcSize: number, dst: Uint8Array, dstType: GgmlTypeName, dstRow: number,
+    src: Uint8Array, srcType: FloatTypeName, srcSize: number, dst: Uint8Array, dstType: GgmlTypeName, dstRow: number,
     rowLength: number, nRows: number,
   ): Promise<void> {
     this.start();
@@ -169,7 +171,7 @@ export class QuantPool {
       const r0 = Math.floor((nRows * p) / parts);
       const r1 = Math.floor((nRows * (p + 1)) / parts);
       if (r1 === r0) continue;
-      jobs.push(this.run(this.workers[p]!, {
+      const job = this.run(this.workers[p]!, {
         srcType,
         src: src.buffer as SharedArrayBuffer,
         srcByteOffset: src.byteOffset + r0 * rowLength * srcSize,
@@ -177,6 +179,12 @@ export class QuantPool {
         dstType,
         dst: dst.buffer as SharedArrayBuffer,
         dstByteOffset: dst.byteOffset + r0 * dstRow,
+      });
+      // an element index in the error counts from this part's first row: make it count from the request's
+      jobs.push(job.catch((error: unknown) => {
+        const details = (error as LlamaError).details;
+        if (typeof details?.element === 'number') details.element += r0 * rowLength;
+        throw error;
       }));
     }
     await Promise.all(jobs);

@@ -30,6 +30,14 @@ export type GgmlTypeName =
   | 'Q6_K'
   | 'Q8_K';
 
+/** The float types tensors are stored in before quantization (safetensors dtypes share the names). */
+export const FLOAT_TYPE_NAMES = ['F32', 'F16', 'BF16'] as const;
+export type FloatTypeName = (typeof FLOAT_TYPE_NAMES)[number];
+
+export function isFloatTypeName(name: string): name is FloatTypeName {
+  return (FLOAT_TYPE_NAMES as readonly string[]).includes(name);
+}
+
 export interface GgmlType {
   readonly name: GgmlTypeName;
   /** ggml_type id as stored in GGUF tensor infos. */
@@ -67,10 +75,6 @@ const BY_ID = new Map<number, GgmlType>(Object.values(GGML_TYPES).map((x) => [x.
 
 export function ggmlTypeById(id: number): GgmlType | undefined {
   return BY_ID.get(id);
-}
-
-export function isGgmlTypeName(name: string): name is GgmlTypeName {
-  return Object.hasOwn(GGML_TYPES, name);
 }
 
 /** Bytes of one row of `rowLength` elements in `type` (ggml_row_size). */
@@ -137,7 +141,7 @@ export const LLAMA_FTYPES: Readonly<Record<LlamaFtypeName, LlamaFtype>> = Object
 });
 
 /** llama-quantize's aliases (tools/quantize/quantize.cpp QUANT_OPTIONS). */
-export const FTYPE_ALIASES: Readonly<Record<string, LlamaFtypeName>> = Object.freeze({
+const FTYPE_ALIASES: Readonly<Record<string, LlamaFtypeName>> = Object.freeze({
   Q3_K: 'Q3_K_M',
   Q4_K: 'Q4_K_M',
   Q5_K: 'Q5_K_M',

@@ -12,6 +12,7 @@
  *     quantized blocks, widening inside WebAssembly (no intermediate Float32Array).
  *   - `widen(srcType, src, srcByteOffset, nElements, dst, dstOffset)`: F16/BF16 bytes → float32 (exact; tests).
  */
+import type { FloatTypeName } from './types.ts';
 import { KERNELS_WASM_BASE64 } from './wasm/kernels-wasm.ts';
 
 export type WasmQuantType = 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q2_K' | 'Q3_K' | 'Q4_K' | 'Q5_K' | 'Q6_K';
@@ -39,10 +40,10 @@ const CHUNK = 65536;
 export interface WasmKernels {
   quantize(type: WasmQuantType, x: Float32Array, xOff: number, nBlocks: number, y: Uint8Array, yOff: number): void;
   convert(
-    srcType: 'F32' | 'F16' | 'BF16', src: Uint8Array, srcByteOffset: number, nElements: number,
+    srcType: FloatTypeName, src: Uint8Array, srcByteOffset: number, nElements: number,
     dstType: WasmQuantType, dst: Uint8Array, dstOffset: number,
   ): number;
-  widen(srcType: 'F16' | 'BF16', src: Uint8Array, srcByteOffset: number, nElements: number, dst: Float32Array, dstOffset: number): void;
+  widen(srcType: Exclude<FloatTypeName, 'F32'>, src: Uint8Array, srcByteOffset: number, nElements: number, dst: Float32Array, dstOffset: number): void;
 }
 
 // The project's lib settings (ES2023, no DOM) carry no WebAssembly types: declare the little used here.

@@ -3,12 +3,13 @@
  * shared memory with the same kernels as the main thread, so the bytes do not depend on how rows are split.
  */
 import { parentPort } from 'node:worker_threads';
-import { convertInto, convertNeedsScratch, type SourceType } from './kernels.ts';
-import type { GgmlTypeName } from './types.ts';
+import { LlamaError, type ExitClass } from '../errors.ts';
+import { convertInto, convertNeedsScratch } from './kernels.ts';
+import type { FloatTypeName, GgmlTypeName } from './types.ts';
 
 export interface WorkerJob {
   id: number;
-  srcType: SourceType;
+  srcType: FloatTypeName;
   src: SharedArrayBuffer | ArrayBuffer;
   srcByteOffset: number;
   nElements: number;
@@ -17,7 +18,9 @@ export interface WorkerJob {
   dstByteOffset: number;
 }
 
-export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; message: string; code?: string };
+export type WorkerReply =
+  | { id: number; ok: true }
+  | { id: number; ok: false; message: string; code?: string; exitClass?: ExitClass; details?: Record<string, unknown> };
 
 let scratch = new Float32Array(0);
 
@@ -33,6 +36,11 @@ parentPort?.on('message', (job: WorkerJob) => {
     const e = error as { message?: string; code?: string };
     const reply: WorkerReply = { id: job.id, ok: false, message: e.message ?? String(error) };
     if (typeof e.code === 'string') reply.code = e.code;
+    // a typed error keeps its class and facts across the thread boundary (e.g. which element was NaN)
+    if (error instanceof LlamaError) {
+      reply.exitClass = error.exitClass;
+      if (error.details !== undefined) reply.details = error.details;
+    }
     parentPort?.postMessage(reply);
   }
 });

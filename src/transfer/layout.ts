@@ -8,17 +8,19 @@
  *   <cache>/models--<org>--<name>/snapshots/<commit>/<path>  → relative symlink to ../../blobs/<name>
  *   <cache>/models--<org>--<name>/refs/<revision>            → the commit, no newline
  *   <cache>/.locks/models--<org>--<name>/<blob>.lock
- * Partials sit beside the blobs as `<blob>.incomplete` (+ `.state.json`, our resume record).
+ * Partials sit beside the blobs as `<blob>.incomplete` (+ `.state.json`, our resume record). Our verification
+ * records (src/integrity/record.ts) are `<cache>/models--<org>--<name>/.llama-verified/<blob>.json`, a folder the hf
+ * tools and scanCacheDir do not look at.
  *
  * Local dir: plain files at <dir>/<path>; bookkeeping in <dir>/.cache/huggingface/ as `hf download --local-dir` does:
  * `download/<path>.metadata` holds "<commit>\n<etag>\n<unix time>\n" (huggingface_hub `_local_folder.py`), partials
- * are `download/<path>.<blob>.incomplete`, locks `download/<path>.lock`.
+ * are `download/<path>.<blob>.incomplete`, locks `download/<path>.lock`; our verification records
+ * `download/<path>.llama-verified.json`.
  */
 import { lstat, mkdir, readFile, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { temporaryPathFor, writeFileAtomic } from '../fs/atomic.ts';
 import { repoFolderName } from '../hub/cache.ts';
-import { isCommit } from '../hub/ids.ts';
 
 export interface PlacedFile {
   path: string;
@@ -35,10 +37,14 @@ export interface Layout {
   filePath(commit: string, file: PlacedFile): string;
   partialPath(file: PlacedFile): string;
   lockPath(file: PlacedFile): string;
+  /** Where the verification record of a placed file lives (src/integrity/record.ts). */
+  recordPath(file: PlacedFile): string;
   /** True when the file is in place with the right size and bookkeeping (creating a missing snapshot link if the blob is there). */
   isPresent(commit: string, file: PlacedFile): Promise<boolean>;
   /** Move a verified partial into place. */
   place(commit: string, file: PlacedFile, partialPath: string): Promise<string>;
+  /** Remove a placed file that failed its check (and its record), so it is never served. */
+  remove(commit: string, file: PlacedFile): Promise<void>;
   /** Record that `revision` points at `commit` (cache only). */
   recordRevision(revision: string, commit: string): Promise<void>;
 }
@@ -73,12 +79,10 @@ async function linkAtomic(target: string, linkPath: string): Promise<void> {
 
 export class CacheLayout implements Layout {
   readonly kind = 'cache' as const;
-  readonly cacheDir: string;
   readonly repoDir: string;
   readonly #locks: string;
 
   constructor(cacheDir: string, repo: string) {
-    this.cacheDir = cacheDir;
     this.repoDir = join(cacheDir, repoFolderName(repo));
     this.#locks = join(cacheDir, '.locks', repoFolderName(repo));
   }
@@ -103,6 +107,15 @@ export class CacheLayout implements Layout {
     return join(this.#locks, `${file.blob}.lock`);
   }
 
+  recordPath(file: PlacedFile): string {
+    return join(this.repoDir, '.llama-verified', `${file.blob}.json`);
+  }
+
+  async remove(_commit: string, file: PlacedFile): Promise<void> {
+    await rm(this.recordPath(file), { force: true });
+    await rm(this.blobPath(file.blob), { force: true });
+  }
+
   async isPresent(commit: string, file: PlacedFile): Promise<boolean> {
     if ((await sizeOf(this.blobPath(file.blob))) !== file.size) return false;
     await this.#link(commit, file);
@@ -124,16 +137,6 @@ export class CacheLayout implements Layout {
   async recordRevision(revision: string, commit: string): Promise<void> {
     if (revision === commit) return;
     await writeFileAtomic(join(this.repoDir, 'refs', ...revision.split('/')), commit);
-  }
-
-  /** The commit a revision points to in this cache, if recorded. */
-  async readRevision(revision: string): Promise<string | undefined> {
-    if (isCommit(revision)) return revision;
-    try {
-      return (await readFile(join(this.repoDir, 'refs', ...revision.split('/')), 'utf8')).trim();
-    } catch {
-      return undefined;
-    }
   }
 }
 
@@ -165,6 +168,16 @@ export class LocalDirLayout implements Layout {
 
   lockPath(file: PlacedFile): string {
     return join(this.#meta, ...`${file.path}.lock`.split('/'));
+  }
+
+  recordPath(file: PlacedFile): string {
+    return join(this.#meta, ...`${file.path}.llama-verified.json`.split('/'));
+  }
+
+  async remove(commit: string, file: PlacedFile): Promise<void> {
+    await rm(this.recordPath(file), { force: true });
+    await rm(this.metadataPath(file.path), { force: true });
+    await rm(this.filePath(commit, file), { force: true });
   }
 
   /** The metadata hf writes: commit, etag, time; undefined when absent or malformed. */
@@ -207,13 +220,6 @@ export class LocalDirLayout implements Layout {
     return target;
   }
 
-  async adopt(commit: string, file: PlacedFile): Promise<void> {
-    await this.#writeMetadata(commit, file);
-  }
-
   async recordRevision(): Promise<void> {}
 
-  async removeMetadata(path: string): Promise<void> {
-    await rm(this.metadataPath(path), { force: true });
-  }
 }

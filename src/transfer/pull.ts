@@ -5,86 +5,47 @@
  * `--offline` touches no network and re-hashes what the lockfile names.
  */
 import { resolve as resolvePath } from 'node:path';
-import { IntegrityError, NetworkError, UsageError } from '../errors.ts';
-import { connectHub, type RemoteFile } from '../hub/client.ts';
+import { AbortError, AccessError, IntegrityError, NetworkError, UsageError } from '../errors.ts';
+import { connectHub, type HubClient, type RemoteFile } from '../hub/client.ts';
 import { offlineFromEnv, resolveCacheDir } from '../hub/config.ts';
-import { checkRepoId, isCommit } from '../hub/ids.ts';
+import { checkRepoId } from '../hub/ids.ts';
 import { hashFile } from '../integrity/hash.ts';
-import {
-  DEFAULT_LOCKFILE, emptyLockfile, readLockfile, serializeLockfile, writeLockfile,
-  type LockedFile, type LockedRepo, type Lockfile,
-} from '../integrity/lockfile.ts';
-import type { ProgressSink } from '../progress/events.ts';
+import { compareLockToHub, listLockedCommit, lockMismatch } from '../integrity/lock-check.ts';
+import { describeDigest, digestsMatch, matchingRecord, writeVerificationRecord, type ExpectedDigests } from '../integrity/record.ts';
+import { DEFAULT_LOCKFILE, emptyLockfile, readLockfile, serializeLockfile, writeLockfile } from '../integrity/lockfile.ts';
 import { checkSpace, freeBytes } from './disk.ts';
-import { TransferEngine, partialBytes, type TransferTarget } from './engine.ts';
+import { TransferEngine } from './engine.ts';
+import { HttpClient } from './http.ts';
+import { discardPartial, partialBytes, type TransferTarget } from './resume-state.ts';
 import { CacheLayout, LocalDirLayout, type Layout, type PlacedFile } from './layout.ts';
 import { acquireLock } from './lock.ts';
-import type { RetryPolicy } from '../util/retry.ts';
-import { selectFiles } from './select.ts';
+import { nothingSelected, selectFiles } from './select.ts';
+import { pullOffline } from './pull-offline.ts';
+import type { CheckedBy, PulledFile, PulledStatus, PullOptions, PullResult } from './pull-types.ts';
+import { lockMove, lockedLocalDir, updateLock } from '../integrity/lock-update.ts';
 
-export interface PullOptions {
-  repo: string;
-  /** Branch, tag or 40-hex commit. Default "main". */
-  revision?: string;
-  /** Files or folders (`dir/`) to fetch; default the whole repo. */
-  paths?: string[];
-  include?: string[];
-  exclude?: string[];
-  /** Plain files in this folder instead of the cache. */
-  localDir?: string;
-  cacheDir?: string;
-  token?: string;
-  endpoint?: string;
-  /** Lockfile to create or update; default llama.lock.json in the cwd; false for none. */
-  lockfile?: string | false;
-  frozen?: boolean;
-  /** Connections in all. Default 8. */
-  concurrency?: number;
-  /** Default: HF_HUB_OFFLINE. */
-  offline?: boolean;
-  onProgress?: ProgressSink;
-  signal?: AbortSignal;
-  /** Environment to read HF_* from. Default process.env. */
-  env?: Record<string, string | undefined>;
-  /** Tuning (tests, benchmarks). */
-  retry?: RetryPolicy;
-  pieceSize?: number;
-  idleTimeoutMs?: number;
-}
-
-export type PulledStatus = 'downloaded' | 'resumed' | 'present';
-
-export interface PulledFile {
-  path: string;
-  size: number;
-  sha256: string;
-  gitSha1?: string;
-  status: PulledStatus;
-  /** Where the file is now. */
-  location: string;
-}
-
-export interface PullResult {
-  repo: string;
-  revision: string;
-  commit: string;
-  /** Folder holding the files (the snapshot folder in the cache, or the local dir). */
-  root: string;
-  files: PulledFile[];
-  /** Left out by the default rule (duplicate weight formats next to safetensors). */
-  skipped: string[];
-  /** Bytes that came over the network. */
-  bytesDownloaded: number;
-  offline: boolean;
-  lockfile?: { path: string; updated: boolean };
-}
-
+export type { CheckedBy, PulledFile, PulledStatus, PullOptions, PullResult } from './pull-types.ts';
+export type { LockMove } from '../integrity/lock-update.ts';
 
 function validateRemotePath(path: string): void {
   if (!path || path.startsWith('/') || path.includes('\\') || path.split('/').some((p) => p === '' || p === '.' || p === '..')) {
     throw new NetworkError('HUB_BAD_RESPONSE', `The hub listed an unsafe file path: ${JSON.stringify(path)}.`, {
       hint: 'Refusing to write outside the target folder. Check --endpoint / HF_ENDPOINT.',
     });
+  }
+}
+
+/**
+ * The hub's access check (`GET /api/models/{repo}/auth-check`, what huggingface_hub's `auth_check` asks): gate
+ * errors show on content routes and here, never on the metadata already read. Only an access error counts; a hub
+ * without the route (a mirror) is not asked again, and the downloads report whatever else is wrong.
+ */
+async function checkAccess(client: HubClient, repo: string): Promise<void> {
+  try {
+    const answer = await client.fetchFor({ repo })(`${client.endpoint}/api/models/${repo}/auth-check`);
+    await answer.body?.cancel();
+  } catch (error) {
+    if (error instanceof AccessError) throw error;
   }
 }
 
@@ -96,15 +57,33 @@ function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
+/**
+ * Pull a repo (see the module comment). When `signal` aborts, it stops at the next byte, lock or hash step and throws
+ * an AbortError: partial downloads stay with their resume records, nothing is placed half-written, the lockfile is
+ * not changed.
+ */
 export async function pull(options: PullOptions): Promise<PullResult> {
+  try {
+    return await pullRepo(options);
+  } catch (error) {
+    if (options.signal?.aborted) {
+      throw new AbortError('pull stopped; partial downloads are kept and the next run resumes them; the lockfile was not changed', { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function pullRepo(options: PullOptions): Promise<PullResult> {
   const env = options.env ?? process.env;
   const repo = checkRepoId(options.repo);
   const onProgress = options.onProgress;
   const offline = options.offline ?? offlineFromEnv(env);
-  const lockPath = options.lockfile === false ? undefined : resolvePath(options.lockfile ?? DEFAULT_LOCKFILE);
+  const cwd = options.cwd ?? process.cwd();
+  const lockPath = options.lockfile === false ? undefined : resolvePath(cwd, options.lockfile ?? DEFAULT_LOCKFILE);
   const lock = lockPath ? await readLockfile(lockPath) : undefined;
   const locked = lock?.repos[repo];
-  const layout: Layout = options.localDir ? new LocalDirLayout(resolvePath(options.localDir)) : new CacheLayout(resolveCacheDir(options.cacheDir, env), repo);
+  const localDir = options.localDir ? resolvePath(cwd, options.localDir) : undefined;
+  const layout: Layout = localDir ? new LocalDirLayout(localDir) : new CacheLayout(resolvePath(cwd, resolveCacheDir(options.cacheDir, env)), repo);
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
 
   if (options.frozen && !locked) {
@@ -128,35 +107,24 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   if (options.frozen && locked && options.revision && options.revision !== locked.revision && options.revision !== locked.commit) {
     onProgress?.({ type: 'message', level: 'warn', text: `--frozen: using the locked ${locked.revision} @ ${locked.commit}, not --revision ${options.revision}` });
   }
-  const tree = await client.listFiles(repo, commit);
+  const tree = options.frozen && locked ? await listLockedCommit(client, repo, locked) : await client.listFiles(repo, commit);
   for (const f of tree) validateRemotePath(f.path);
   const byPath = new Map(tree.map((f) => [f.path, f]));
+  const runSelection = { paths: options.paths ?? [], include: options.include ?? [], exclude: options.exclude ?? [] };
 
   let wanted: RemoteFile[];
   let skipped: string[] = [];
   if (options.frozen && locked) {
-    const lockedPaths = Object.keys(locked.files).sort();
-    const filtered = selectFiles(lockedPaths, { paths: options.paths ?? [], include: options.include ?? [], exclude: options.exclude ?? [] }, repo).selected;
-    const problems: string[] = [];
-    wanted = [];
-    for (const path of filtered) {
-      const want = locked.files[path] as LockedFile;
-      const have = byPath.get(path);
-      if (!have) problems.push(`${path}: not on the hub at ${commit}`);
-      else if (have.size !== want.size) problems.push(`${path}: size ${have.size} on the hub, ${want.size} in the lockfile`);
-      else if (have.lfsSha256 !== undefined && have.lfsSha256 !== want.sha256) problems.push(`${path}: sha256 ${have.lfsSha256} on the hub, ${want.sha256} in the lockfile`);
-      else if (have.lfsSha256 === undefined && want.gitSha1 !== undefined && have.gitOid !== want.gitSha1) problems.push(`${path}: git sha1 ${have.gitOid} on the hub, ${want.gitSha1} in the lockfile`);
-      else if (have.lfsSha256 === undefined && want.gitSha1 === undefined) problems.push(`${path}: the lockfile has no git sha1 for this non-LFS file`);
-      else wanted.push(have);
+    const comparison = compareLockToHub(repo, locked, tree, runSelection);
+    if (comparison.problems.length > 0) throw lockMismatch(repo, commit, comparison.problems);
+    if (comparison.selectionUnknown) {
+      onProgress?.({ type: 'message', level: 'warn', text: `--frozen: the lockfile records no selection for ${repo} (written by an older version), so files on the hub that it lacks are not checked; run \`llama pull\` once to record it` });
     }
-    if (problems.length > 0) {
-      throw new IntegrityError('LOCK_MISMATCH', `The hub's files differ from the lockfile for ${repo}:\n  ${problems.join('\n  ')}`, {
-        hint: 'Someone changed the repo or the lockfile. Review the change, then run `llama pull` without --frozen to update the lockfile.',
-        details: { repo, commit, problems },
-      });
-    }
+    wanted = comparison.wanted;
+    if (wanted.length === 0) throw nothingSelected(repo, runSelection, `the lockfile's files of ${repo}`);
   } else {
-    const sel = selectFiles(tree.map((f) => f.path), { paths: options.paths ?? [], include: options.include ?? [], exclude: options.exclude ?? [] }, repo);
+    const sel = selectFiles(tree.map((f) => f.path), runSelection, repo);
+    if (sel.selected.length === 0) throw nothingSelected(repo, runSelection, `${repo}@${commit}`);
     wanted = sel.selected.map((p) => byPath.get(p) as RemoteFile);
     skipped = sel.skipped;
     if (skipped.length > 0) {
@@ -165,12 +133,51 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   }
 
   const placed = (f: RemoteFile): PlacedFile => ({ path: f.path, size: f.size, blob: blobOf(f) });
-  const present = new Set<string>();
+  const expectedOf = (f: RemoteFile): ExpectedDigests => (f.lfsSha256 !== undefined ? { size: f.size, sha256: f.lfsSha256 } : { size: f.size, gitSha1: f.gitOid });
+  const results = new Map<string, PulledFile>();
+  const replaced = new Set<string>();
+  const finished = (f: RemoteFile, status: PulledStatus, checked: CheckedBy, location: string, sha256: string): PulledFile => {
+    const out: PulledFile = { path: f.path, size: f.size, sha256, status, checked, location };
+    if (f.lfsSha256 === undefined) out.gitSha1 = f.gitOid;
+    return out;
+  };
+  /**
+   * A copy that is here counts only when checked: by its verification record (unless --frozen, which trusts
+   * nothing), else by hashing it now. A copy that fails is removed, so it is never served, and fetched again.
+   */
+  const checkPresent = async (f: RemoteFile): Promise<PulledFile | undefined> => {
+    const pf = placed(f);
+    if (options.forceDownload || !(await layout.isPresent(commit, pf))) return undefined;
+    const location = layout.filePath(commit, pf);
+    const expected = expectedOf(f);
+    if (!options.frozen) {
+      const record = await matchingRecord(layout.recordPath(pf), location, expected);
+      if (record) return finished(f, 'present', 'record', location, record.sha256);
+    }
+    const got = await hashFile(location, { gitSha1: f.lfsSha256 === undefined, signal: options.signal });
+    if (digestsMatch(got, expected)) {
+      await writeVerificationRecord(layout.recordPath(pf), location, got);
+      return finished(f, 'present', 'hashed', location, got.sha256);
+    }
+    const algorithm = f.lfsSha256 !== undefined ? 'sha256' : 'git-sha1';
+    onProgress?.({
+      type: 'message',
+      level: 'warn',
+      text: `${f.path}: the copy here does not match its ${algorithm} (expected ${describeDigest(expected, algorithm)}, got ${describeDigest(got, algorithm)}); removed, downloading it again`,
+    });
+    await layout.remove(commit, pf);
+    replaced.add(f.path);
+    return undefined;
+  };
   const todo: RemoteFile[] = [];
   for (const f of wanted) {
-    if (await layout.isPresent(commit, placed(f))) present.add(f.path);
+    options.signal?.throwIfAborted();
+    const here = await checkPresent(f);
+    if (here) results.set(f.path, here);
     else todo.push(f);
   }
+  // One question before any file is opened: a gated repo without access fails once, here, with one message.
+  if (todo.length > 0) await checkAccess(client, repo);
   const targets = new Map<string, TransferTarget>();
   let needed = 0;
   for (const f of todo) {
@@ -183,6 +190,8 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     if (f.lfsSha256 !== undefined) t.expectedSha256 = f.lfsSha256;
     else t.expectedGitSha1 = f.gitOid;
     targets.set(f.path, t);
+    // --force-download starts from byte 0, not from a partial left by an earlier run.
+    if (options.forceDownload) await discardPartial(t);
     needed += f.size - (await partialBytes(t));
   }
   const root = layout.filesRoot(commit);
@@ -190,6 +199,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
 
   const engine = new TransferEngine({
     endpoint: client.endpoint,
+    get: options.get ?? new HttpClient({ env }).get,
     ...(client.hasToken ? { authHeaders: client.authHeaders(client.endpoint) } : {}),
     concurrency,
     ...(options.pieceSize ? { pieceSize: options.pieceSize } : {}),
@@ -201,7 +211,6 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     tokenGiven: client.hasToken,
   });
 
-  const results = new Map<string, PulledFile>();
   const totalBytes = todo.reduce((a, f) => a + f.size, 0);
   const doneByFile = new Map<string, number>();
   let lastTotalEmit = 0;
@@ -226,8 +235,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       const f = queue.shift();
       if (!f || firstError !== undefined) return;
       try {
-        const out = await fetchOne(f);
-        if (out) results.set(f.path, out);
+        results.set(f.path, await fetchOne(f));
       } catch (error) {
         if (firstError === undefined) firstError = error;
         abort.abort(error);
@@ -235,7 +243,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       }
     }
   };
-  const fetchOne = async (f: RemoteFile): Promise<PulledFile | undefined> => {
+  const fetchOne = async (f: RemoteFile): Promise<PulledFile> => {
     const pf = placed(f);
     const task = `pull:${f.path}`;
     const release = await acquireLock(layout.lockPath(pf), {
@@ -243,14 +251,16 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       onWait: (pid) => onProgress?.({ type: 'message', level: 'info', text: `${f.path}: another process (pid ${pid}) is downloading it; waiting` }),
     });
     try {
-      if (await layout.isPresent(commit, pf)) {
-        // Another process placed it while we waited for the lock.
+      // Another process may have placed it while we waited for the lock: checked like any copy that is here.
+      const placedMeanwhile = options.forceDownload ? undefined : await checkPresent(f);
+      if (placedMeanwhile) {
         doneByFile.set(f.path, f.size);
-        return undefined;
+        return placedMeanwhile;
       }
       onProgress?.({ type: 'start', task, label: f.path, unit: 'bytes', total: f.size, parent: 'pull' });
       let lastEmit = 0;
-      const out = await engine.transfer(targets.get(f.path) as TransferTarget, (done) => {
+      const target = targets.get(f.path) as TransferTarget;
+      const out = await engine.transfer(target, (done) => {
         doneByFile.set(f.path, done);
         const now = Date.now();
         if (now - lastEmit >= 100 || done === f.size) {
@@ -259,9 +269,11 @@ export async function pull(options: PullOptions): Promise<PullResult> {
         }
         emitTotal(false);
       }, stop);
-      const location = await layout.place(commit, pf, (targets.get(f.path) as TransferTarget).partialPath);
+      const location = await layout.place(commit, pf, target.partialPath);
+      await writeVerificationRecord(layout.recordPath(pf), location, out);
       onProgress?.({ type: 'end', task, ok: true, ...(out.resumedBytes > 0 ? { note: `resumed at ${out.resumedBytes} bytes` } : {}) });
-      return { ...finished(f, out.resumedBytes > 0 ? 'resumed' : 'downloaded', location), sha256: out.sha256 };
+      const status: PulledStatus = replaced.has(f.path) ? 'replaced' : out.resumedBytes > 0 ? 'resumed' : 'downloaded';
+      return finished(f, status, 'hashed', location, out.sha256);
     } catch (error) {
       onProgress?.({ type: 'end', task, ok: false, note: error instanceof Error ? error.message : String(error) });
       throw error;
@@ -269,30 +281,14 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       await release();
     }
   };
-  const finished = (f: RemoteFile, status: PulledStatus, location: string): PulledFile => {
-    const out: PulledFile = { path: f.path, size: f.size, sha256: f.lfsSha256 ?? '', status, location };
-    if (f.lfsSha256 === undefined) out.gitSha1 = f.gitOid;
-    return out;
-  };
 
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, queue.length)) }, worker));
   emitTotal(true);
   onProgress?.({ type: 'end', task: 'pull', ok: firstError === undefined });
   if (firstError !== undefined) throw firstError;
 
-  // Files that were already here: their sha256 comes from the tree (LFS), the lockfile, or one hashing read (small files).
-  for (const f of wanted) {
-    if (results.has(f.path)) continue;
-    const pf = placed(f);
-    const location = layout.filePath(commit, pf);
-    const out = finished(f, 'present', location);
-    if (!out.sha256) {
-      const prev = locked?.files[f.path];
-      out.sha256 = prev && prev.gitSha1 === f.gitOid && prev.size === f.size ? prev.sha256 : (await hashFile(location)).sha256;
-    }
-    results.set(f.path, out);
-  }
-  // Small files downloaded: sha256 was computed while streaming; a frozen pull also checks it against the lockfile.
+  // Every sha256 here was computed from the bytes in this run or proven by a record; a frozen pull also checks it
+  // against the lockfile.
   if (options.frozen && locked) {
     const bad = [...results.values()].filter((r) => r.sha256 !== locked.files[r.path]?.sha256);
     if (bad.length > 0) {
@@ -309,76 +305,22 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   if (lockPath) {
     let updated = false;
     if (!options.frozen) {
-      const next = updateLock(lock ?? emptyLockfile(), repo, revision, commit, files);
+      const next = updateLock(lock ?? emptyLockfile(), repo, {
+        revision,
+        commit,
+        files,
+        selection: runSelection,
+        localDir: localDir ? lockedLocalDir(lockPath, localDir) : undefined,
+      });
       if (!lock || serializeLockfile(next) !== serializeLockfile(lock)) {
         await writeLockfile(lockPath, next);
         updated = true;
       }
     }
     result.lockfile = { path: lockPath, updated };
+    const before = lock?.repos[repo];
+    const after = updated ? (await readLockfile(lockPath))?.repos[repo] : undefined;
+    if (before && after && before.commit !== after.commit) result.lockfile.moved = lockMove(before, after);
   }
-  return result;
-}
-
-function updateLock(lock: Lockfile, repo: string, revision: string, commit: string, files: PulledFile[]): Lockfile {
-  const prev = lock.repos[repo];
-  // Same commit: add to what was locked before (pulling a few files later keeps the others); new commit: replace.
-  const entries: Record<string, LockedFile> = prev && prev.commit === commit ? { ...prev.files } : {};
-  for (const f of files) entries[f.path] = f.gitSha1 === undefined ? { size: f.size, sha256: f.sha256 } : { size: f.size, sha256: f.sha256, gitSha1: f.gitSha1 };
-  const entry: LockedRepo = { revision, commit, files: entries };
-  return { lockfileVersion: lock.lockfileVersion, repos: { ...lock.repos, [repo]: entry } };
-}
-
-async function pullOffline(repo: string, options: PullOptions, layout: Layout, locked: LockedRepo | undefined, lockPath: string | undefined): Promise<PullResult> {
-  const onProgress = options.onProgress;
-  if (!locked) {
-    throw new UsageError('OFFLINE_NO_LOCK', `Offline, and the lockfile ${lockPath ?? '(none)'} has no entry for ${repo}.`, {
-      hint: 'Run `llama pull` once online to fill the cache and write the lockfile, or pass --lock with the right file.',
-    });
-  }
-  if (options.revision && options.revision !== locked.revision && options.revision !== locked.commit) {
-    throw new UsageError('OFFLINE_REVISION', `Offline, the lockfile pins ${repo} to ${locked.revision} (${locked.commit}), not ${options.revision}.`, {
-      hint: 'Drop --revision or go online to pull that revision.',
-    });
-  }
-  const commit = locked.commit;
-  if (!isCommit(commit)) throw new UsageError('LOCKFILE_INVALID', `The lockfile's commit for ${repo} is not a commit id.`, { hint: 'Pull online again.' });
-  const paths = selectFiles(Object.keys(locked.files).sort(), { paths: options.paths ?? [], include: options.include ?? [], exclude: options.exclude ?? [] }, repo).selected;
-  const missing: string[] = [];
-  const bad: string[] = [];
-  const files: PulledFile[] = [];
-  onProgress?.({ type: 'start', task: 'verify', label: `${repo}@${commit.slice(0, 10)} (offline)`, unit: 'items', total: paths.length });
-  let n = 0;
-  for (const path of paths) {
-    const want = locked.files[path] as LockedFile;
-    const pf: PlacedFile = { path, size: want.size, blob: want.gitSha1 ?? want.sha256 };
-    const location = layout.filePath(commit, pf);
-    let got;
-    try {
-      got = await hashFile(location);
-    } catch {
-      missing.push(path);
-      continue;
-    }
-    if (got.size !== want.size || got.sha256 !== want.sha256) bad.push(`${path} (expected sha256 ${want.sha256}, got ${got.sha256})`);
-    else files.push({ path, size: want.size, sha256: want.sha256, ...(want.gitSha1 ? { gitSha1: want.gitSha1 } : {}), status: 'present', location });
-    onProgress?.({ type: 'advance', task: 'verify', done: ++n, total: paths.length });
-  }
-  onProgress?.({ type: 'end', task: 'verify', ok: missing.length === 0 && bad.length === 0 });
-  if (bad.length > 0) {
-    throw new IntegrityError('HASH_MISMATCH', `Offline check failed for ${repo}: ${bad.join('; ')}.`, {
-      hint: 'The local copy is corrupt. Go online and run `llama pull` again to replace it.',
-      details: { files: bad },
-    });
-  }
-  if (missing.length > 0) {
-    throw new NetworkError('OFFLINE_MISSING', `Offline, and ${missing.length} locked file(s) of ${repo} are not here: ${missing.join(', ')}.`, {
-      hint: 'Run `llama pull` without --offline (and with HF_HUB_OFFLINE unset) to fetch them.',
-      details: { missing },
-    });
-  }
-  await layout.recordRevision(locked.revision, commit);
-  const result: PullResult = { repo, revision: locked.revision, commit, root: layout.filesRoot(commit), files, skipped: [], bytesDownloaded: 0, offline: true };
-  if (lockPath) result.lockfile = { path: lockPath, updated: false };
   return result;
 }

@@ -91,3 +91,15 @@ export function selectFiles(all: readonly string[], options: SelectOptions, repo
   }
   return { selected: chosen.sort(), skipped: skipped.sort() };
 }
+
+/** --include / --exclude (or paths) that leave nothing to fetch are a usage error, never "0 file(s) verified". */
+export function nothingSelected(repo: string, selection: SelectOptions, where: string): UsageError {
+  const given = [
+    ...(selection.include ?? []).map((p) => `--include ${p}`),
+    ...(selection.exclude ?? []).map((p) => `--exclude ${p}`),
+  ];
+  return new UsageError('NOTHING_SELECTED', `No file of ${where} matches ${given.length > 0 ? given.join(' ') : 'the selection'}.`, {
+    hint: 'Patterns are fnmatch globs matched against the whole path (`*` also matches `/`); check them against the repo\'s file list.',
+    details: { repo, include: selection.include ?? [], exclude: selection.exclude ?? [] },
+  });
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
-import { quantize } from '../../src/convert/quantize.ts';
+import { quantize } from '../../src/quantize/quantize.ts';
 import { generateCheckpoint, type CheckpointOptions } from '../support/checkpoint/index.ts';
 import { referenceLogits } from './reference-forward.ts';
 

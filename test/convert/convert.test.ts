@@ -4,11 +4,11 @@
  * and the typed errors for inputs it cannot take.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { quantize } from '../../src/convert/quantize.ts';
+import { quantize } from '../../src/quantize/quantize.ts';
 import { IntegrityError, UsageError } from '../../src/errors.ts';
 import { getKv, GgufTensorReader, readGguf, type GgufFile } from '../../src/formats/gguf.ts';
 import { SafetensorsCheckpoint } from '../../src/formats/safetensors.ts';
@@ -346,5 +346,17 @@ test('a repo id pulled into the Hugging Face cache is found through refs/main', 
   const result = await quantize({ input: 'meta-llama/Llama-2-7b-hf', type: 'Q8_0', cacheDir: cache, cwd: root });
   assert.equal(result.input.path, snapshot);
   assert.equal(result.out, join(root, 'Llama-2-7b-hf-Q8_0.gguf'), 'named after the repo, not the snapshot folder');
+  // general.name / finetune / basename as convert_hf_to_gguf.py gives them for a folder named like the repo (issue
+  // 17 §13: they were made from the 40-hex commit): the same bytes as quantizing such a folder
+  const file = await readGguf(result.out);
+  assert.equal(getKv(file, 'general.name'), 'Llama 2 7b Hf');
+  // the tiny checkpoint is nowhere near 7B parameters, so gguf-py counts "7b" as part of the finetune
+  assert.equal(getKv(file, 'general.finetune'), '7b-hf');
+  const named = join(root, 'repo-named', 'Llama-2-7b-hf');
+  await cp(snapshot, named, { recursive: true });
+  const fromFolder = await quantize({ input: named, type: 'Q8_0', out: join(root, 'from-folder.gguf') });
+  assert.ok((await readFile(result.out)).equals(await readFile(fromFolder.out)), 'same GGUF as from a folder named like the repo');
   await rm(result.out);
+  await rm(fromFolder.out);
+  await rm(join(root, 'repo-named'), { recursive: true });
 });

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '@oclif/test';
@@ -104,5 +104,41 @@ test('child process: DEBUG=llama* adds the stack trace', async () => {
 test('help lists the commands that exist, and only those', async () => {
   const r = await runCli(['--help']);
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /\bconfig\b/);
+  // The commands and topics oclif knows (its manifest), against the names help lists at the start of a line.
+  const manifest = JSON.parse(await readFile(join(PROJECT_ROOT, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> };
+  const expected = [...new Set(Object.keys(manifest.commands).map((id) => id.split(':')[0]!))].sort();
+  const listed = [...r.stdout.matchAll(/^ {2}([a-z][a-z-]*) {2,}/gm)].map((m) => m[1]!).sort();
+  assert.deepEqual(listed, expected, r.stdout);
+});
+
+// Issue 17 §11: values are validated when the configuration is loaded, and `llama config` reports them.
+for (const [name, config, wanted] of [
+  ['quantize.type not a quant type', { quantize: { type: 'Q4_K_X' } }, /quantize\.type: a quantization type \(did you mean Q4_K_S\?\): one of Q4_0, .*Q4_K_M/],
+  ['quantize.device not a device', { quantize: { device: 'tpu' } }, /quantize\.device: .*"auto"\|"cpu"\|"gpu"/],
+  ['derivative.version not semver', { derivative: { version: '1.0' } }, /derivative\.version: a semantic version such as 1\.0\.0/],
+  ['an empty path', { pull: { lock: '' } }, /pull\.lock: a path/],
+  ['a misspelt key', { quantise: { type: 'Q4_K_M' } }, /quantise: unknown key .*; did you mean quantize\?/],
+  ['a misspelt nested key', { derivative: { versoin: '1.0.0' } }, /derivative\.versoin: unknown key .*; did you mean version\?/],
+] as const) {
+  test(`llama config: ${name} → exit 2 naming the key`, async () => {
+    const dir = await project({ '.llamarc.json': JSON.stringify(config) });
+    try {
+      const r = await runCli(['config'], { cwd: dir });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, wanted);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('llama config: valid values load (type in any case, semver with pre-release)', async () => {
+  const dir = await project({ '.llamarc.json': JSON.stringify({ quantize: { type: 'q4_k_m', device: 'cpu' }, derivative: { version: '1.2.3-rc.1' } }) });
+  try {
+    const r = await runCli(['config', '--json'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { config: { quantize: { type: string } } }).config.quantize.type, 'q4_k_m');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

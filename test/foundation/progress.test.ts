@@ -93,3 +93,21 @@ test('amounts and durations read well', () => {
   assert.equal(formatDuration(3725), '1h02m');
   assert.equal(formatDuration(Number.NaN), '?');
 });
+
+test('issue 17 §12: FORCE_COLOR=0 and TERM=dumb turn colour off, even on a TTY', () => {
+  assert.equal(colorEnabled({ FORCE_COLOR: '0' }, true), false);
+  assert.equal(colorEnabled({ FORCE_COLOR: 'false' }, true), false);
+  assert.equal(colorEnabled({ TERM: 'dumb' }, true), false);
+  assert.equal(colorEnabled({ TERM: 'dumb', FORCE_COLOR: '1' }, false), true, 'forcing wins over the terminal');
+  assert.equal(colorEnabled({ NO_COLOR: '1', FORCE_COLOR: '1' }, true), false, 'NO_COLOR wins over everything');
+  assert.equal(colorEnabled({ TERM: 'xterm-256color' }, true), true);
+});
+
+test('issue 17 §12: TERM=dumb and HF_HUB_DISABLE_PROGRESS_BARS=1 get plain lines, not redraws; an explicit mode wins', () => {
+  assert.equal(chooseProgressMode({ json: false, isTTY: true, env: { TERM: 'dumb' } }), 'plain');
+  assert.equal(chooseProgressMode({ json: false, isTTY: true, env: { HF_HUB_DISABLE_PROGRESS_BARS: '1' } }), 'plain');
+  assert.equal(chooseProgressMode({ json: false, isTTY: true, env: { HF_HUB_DISABLE_PROGRESS_BARS: 'true' } }), 'plain');
+  assert.equal(chooseProgressMode({ json: false, isTTY: true, env: { HF_HUB_DISABLE_PROGRESS_BARS: '0' } }), 'tty');
+  assert.equal(chooseProgressMode({ json: false, isTTY: true, env: { TERM: 'xterm' } }), 'tty');
+  assert.equal(chooseProgressMode({ requested: 'tty', json: false, isTTY: true, env: { TERM: 'dumb' } }), 'tty');
+});

@@ -5,13 +5,16 @@
  * awkward shapes. The types are spread over several test files so their pipelines compile in parallel processes
  * (a k-quant pipeline takes lavapipe several seconds to build).
  */
+import { gpuSkipReason } from '../support/gpu.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LlamaError } from '../../src/errors.ts';
-import { convertInto } from '../../src/quant/kernels.ts';
+import { convertInto, quantizeWithReferencePort } from '../../src/quant/kernels.ts';
+import { bf16ToF32Row, f16ToF32Row } from '../../src/quant/fp16.ts';
+import type { WasmQuantType } from '../../src/quant/wasm-kernels.ts';
 import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from '../../src/quant/types.ts';
 import { createGpuQuantizer, type GpuQuantizer } from '../../src/quant/gpu/runner.ts';
 import { makeTensor, type Dtype, type Tensor } from './data.ts';
@@ -34,15 +37,25 @@ export function useGpu(): void {
       shared.gpu = await createGpuQuantizer({ allowSoftware: true });
     } catch (error) {
       if (!(error instanceof LlamaError) || error.exitCode !== 7) throw error;
-      shared.skipReason = error.message;
+      shared.skipReason = gpuSkipReason(error);
     }
   });
   after(() => shared.gpu?.destroy());
 }
 
+/** The CPU reference for `t`: ggml's quantizers as ported (unchecked, so NaN/Inf blocks compare too). */
 export function cpuBytes(type: GgmlTypeName, t: Tensor): Uint8Array {
+  const n = t.rowLength * t.nRows;
   const out = new Uint8Array(rowSizeBytes(type, t.rowLength) * t.nRows);
-  convertInto(t.dtype, t.bytes, 0, t.rowLength * t.nRows, type, out, 0);
+  if (type === 'F32' || type === 'F16' || type === 'BF16') {
+    convertInto(t.dtype, t.bytes, 0, n, type, out, 0);
+    return out;
+  }
+  const f32 = new Float32Array(n);
+  if (t.dtype === 'F32') new Uint8Array(f32.buffer).set(t.bytes.subarray(0, n * 4));
+  else if (t.dtype === 'F16') f16ToF32Row(t.bytes, 0, n, f32, 0);
+  else bf16ToF32Row(t.bytes, 0, n, f32, 0);
+  quantizeWithReferencePort(type as WasmQuantType, f32, n / GGML_TYPES[type].blockSize, out);
   return out;
 }
 

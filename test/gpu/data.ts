@@ -4,8 +4,9 @@
  * values whose products underflow, exact .5 ties for roundf / nearest_int), stored as F32, F16 or BF16 bytes.
  */
 import { fp32ToBf16Bits, fp32ToFp16Bits } from '../../src/quant/fp16.ts';
+import type { FloatTypeName } from '../../src/quant/types.ts';
 
-export type Dtype = 'F32' | 'F16' | 'BF16';
+export type Dtype = FloatTypeName;
 
 /** mulberry32: small seeded PRNG, uniform in [0, 1). */
 export function rng(seed: number): () => number {

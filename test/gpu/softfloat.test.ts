@@ -4,6 +4,7 @@
  * nearest_int, roundf, truncation, comparisons, and the half conversions, over random bit patterns of every
  * exponent (subnormals, zeros, infinities, NaN) plus cancellation and tie cases. Skipped without an adapter.
  */
+import { gpuSkipReason } from '../support/gpu.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
@@ -56,7 +57,7 @@ before(async () => {
     gpu = await openGpu({ allowSoftware: true });
   } catch (error) {
     if (!(error instanceof LlamaError) || error.exitCode !== 7) throw error;
-    skipReason = error.message;
+    skipReason = gpuSkipReason(error);
   }
 });
 after(() => gpu?.device.destroy());

@@ -15,8 +15,8 @@ import { fingerprint, minhash, normalizedWords, sha256Hex } from '../../src/lice
 import { assertEmittable, readLicenseTexts, templatesRoot } from '../../src/license/texts.ts';
 import { LlamaError } from '../../src/errors.ts';
 
-// The team's shared/ folder lies beside the checkout (CI gives a copy there too).
-const SHARED = fileURLToPath(new URL('../../../shared/licenses', import.meta.url));
+// Gemma and Qwen 2024 transcriptions, kept as test fixtures (test/fixtures/licenses/PROVENANCE.md).
+const TRANSCRIPTIONS = fileURLToPath(new URL('../fixtures/licenses', import.meta.url));
 const words = (s: string) => normalizedWords(s).join(' ');
 
 test('every template file is in the catalog with its sha256, SHA256SUMS agrees, and the fingerprint is recomputed', async () => {
@@ -52,26 +52,26 @@ test('readLicenseTexts returns the verbatim bytes; Gemma and Qwen 2024 have none
   }
 });
 
-test('fingerprints and MinHash of the text-less entries are recomputed from the third-party transcriptions', { skip: !existsSync(SHARED) && 'shared/licenses not present' }, async () => {
+test('fingerprints and MinHash of the text-less entries are recomputed from the third-party transcriptions', async () => {
   const cases: Array<[string, string, string]> = [
-    ['qwen', 'license', 'qwen/unofficial-scancode-transcription/qwen-2024.LICENSE'],
-    ['gemma', 'license', 'gemma/unofficial-scancode-transcription/gemma-tou-2025-03-24.LICENSE'],
-    ['gemma', 'use-policy', 'gemma/unofficial-scancode-transcription/gemma-pup-2024-02-21.LICENSE'],
+    ['qwen', 'license', 'qwen/qwen-2024.LICENSE'],
+    ['gemma', 'license', 'gemma/gemma-tou-2025-03-24.LICENSE'],
+    ['gemma', 'use-policy', 'gemma/gemma-pup-2024-02-21.LICENSE'],
   ];
   for (const [id, role, path] of cases) {
-    const text = await readFile(join(SHARED, path), 'utf8');
+    const text = await readFile(join(TRANSCRIPTIONS, path), 'utf8');
     const file = getLicense(id)!.texts.find((t) => t.role === role)!;
     assert.equal(file.fingerprint, fingerprint(text), path);
     assert.deepEqual(file.minhash, minhash(normalizedWords(text)), path);
   }
   // The clauses quoted for Qwen 2024 and Gemma occur in those transcriptions (the only copies there are).
-  const qwenWords = words(await readFile(join(SHARED, cases[0]![2]), 'utf8'));
+  const qwenWords = words(await readFile(join(TRANSCRIPTIONS, cases[0]![2]), 'utf8'));
   const qwen = getLicense('qwen')!;
   for (const quote of [qwen.notice!.sentence, qwen.users!.quote, ...qwen.builtWith!.phrases]) assert.ok(qwenWords.includes(words(quote)), quote);
-  const gemmaWords = words(await readFile(join(SHARED, cases[1]![2]), 'utf8'));
+  const gemmaWords = words(await readFile(join(TRANSCRIPTIONS, cases[1]![2]), 'utf8'));
   assert.ok(gemmaWords.includes(words(getLicense('gemma')!.notice!.sentence)));
   assert.ok(!gemmaWords.includes('built with gemma'), 'no "Built with Gemma" duty (licenses.md §9.17)');
-  const older = await readFile(join(SHARED, 'gemma/unofficial-scancode-transcription/gemma-tou-2024-04-01.LICENSE'), 'utf8');
+  const older = await readFile(join(TRANSCRIPTIONS, 'gemma/gemma-tou-2024-04-01.LICENSE'), 'utf8');
   assert.equal(getLicense('gemma')!.texts[0]!.variants![0]!.fingerprint, fingerprint(older));
 });
 

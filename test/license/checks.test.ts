@@ -9,7 +9,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configSchema, type LlamaConfig } from '../../src/config/schema.ts';
 import { resolveLineage } from '../../src/license/lineage.ts';
-import { checkDerivative, nameHasPrefix, previousMonth, type LicenseReport } from '../../src/license/checks.ts';
+import { checkDerivative, type LicenseReport } from '../../src/license/checks.ts';
+import { nameHasPrefix } from '../../src/license/rules/naming-prefix.ts';
+import { previousMonth } from '../../src/license/rules/users.ts';
 import { renderNotice } from '../../src/license/notice.ts';
 import { CATALOG } from '../../src/license/catalog.ts';
 import { makeCached, makeCheckpoint, template, tempDir, type CheckpointSpec } from './helpers.ts';
@@ -282,7 +284,7 @@ test('a base_model loop is reported, not followed forever', async (t) => {
   await makeCached(cache, 'a/two', { card: { license: 'llama3.1', base_model: 'a/one' } });
   const lineage = await resolveLineage({ baseModels: ['a/one'], baseDir: dir, offline: true, cacheDir: cache });
   const two = lineage.roots[0]!.parents[0]!;
-  assert.match(two.parents[0]!.problems.join(' '), /loops back/);
+  assert.match(two.parents[0]!.problems.map((p) => p.message).join(' '), /loops back/);
 });
 
 test('Gemma\'s Notice duty does not reach hosted-only offerings; Meta\'s sentence stays', async (t) => {
@@ -305,7 +307,7 @@ test('family is not license: resolved by exact repo, a Qwen repo under Apache-2.
   const lineage = await resolveLineage({ baseModels: ['Qwen/Qwen2.5-7B-Instruct', 'Qwen/Qwen2.5-72B-Instruct', 'deepseek-ai/DeepSeek-R1-Distill-Llama-8B'], baseDir: dir, offline: true, cacheDir: cache });
   assert.deepEqual(lineage.roots.map((r) => r.license), ['apache-2.0', 'qwen', 'mit']);
   assert.equal(lineage.roots[2]!.parents[0]!.license, 'llama3.1');
-  assert.equal(lineage.roots[2]!.revision, 'c'.repeat(40));
+  assert.equal(lineage.roots[2]!.commit, 'c'.repeat(40));
   const report = checkDerivative(configSchema.parse(cfg({ name: 'Acme-Merge' })), lineage);
   assert.ok(report.findings.some((f) => f.key === 'naming-prefix:llama3.1'), 'the Llama 3.1 grandparent still names the model');
   assert.ok(report.findings.some((f) => f.key === 'license-copy:qwen'), 'no Qwen 2024 text to emit: take it from the repo');
@@ -364,4 +366,15 @@ test('a derivative directory\'s exact LICENSE of a license outside the lineage n
     assert.match(f.message, /Llama 3\.1 Community License Agreement/);
     assert.equal(f.license, 'llama3.1', 'the finding is about the license the file should be');
   }
+});
+
+test('license texts are found by the names packages write (LICENSE-<id>.txt, USE_POLICY-<id>.md, LICENSE-MODEL), not by any name starting with "license"', async (t) => {
+  const dir = await tempDir(t);
+  await makeCheckpoint(join(dir, 'm'), {
+    card: { license: 'llama3.1' },
+    files: { 'LICENSE-llama3.1.txt': await template('llama3.1'), 'USE_POLICY-llama3.1.md': await template('llama3.1', 'USE_POLICY.md'), 'LICENSE-MODEL': await template('llama3.1'), 'license_plate.onnx': 'not a text' },
+  });
+  const lineage = await resolveLineage({ baseModels: ['./m'], baseDir: dir, offline: true });
+  assert.deepEqual(lineage.roots[0]!.texts.map((x) => x.file.slice(join(dir, 'm').length + 1)).sort(), ['LICENSE-MODEL', 'LICENSE-llama3.1.txt', 'USE_POLICY-llama3.1.md']);
+  assert.ok(lineage.roots[0]!.texts.every((x) => x.status === 'ok'));
 });

@@ -67,7 +67,7 @@ test('online lineage against the local hub', async (t) => {
   assert.equal(teacher!.license, 'llama2', 'private repo read with the token');
   assert.equal(nolicense!.license, null);
   assert.equal(missing!.license, null);
-  assert.match(missing!.problems.join(' '), /does not exist/);
+  assert.match(missing!.problems.map((p) => p.message).join(' '), /does not exist/);
   assert.ok(progress.some((p) => p.includes('meta-llama/Llama-3.2-11B-Vision-Instruct')));
 
   const report = checkDerivative(config, lineage);
@@ -100,7 +100,7 @@ test('offline: the hub is never asked', async (t) => {
   await hub.addRepo({ id: 'meta-llama/Llama-3.1-8B', files: { 'README.md': '---\nlicense: llama3.1\n---\n' } });
   const lineage = await resolveLineage({ baseModels: ['meta-llama/Llama-3.1-8B'], baseDir: process.cwd(), offline: true, hub: hubCardSource(new HubClient({ endpoint: hub.url })) });
   assert.equal(lineage.roots[0]!.license, null);
-  assert.match(lineage.roots[0]!.problems[0]!, /offline/);
+  assert.match(lineage.roots[0]!.problems[0]!.message, /offline/);
   assert.equal(hub.log.length, 0);
 });
 

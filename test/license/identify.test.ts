@@ -5,7 +5,6 @@
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CATALOG } from '../../src/license/catalog.ts';
@@ -14,8 +13,8 @@ import { LlamaError } from '../../src/errors.ts';
 import { sha256Hex } from '../../src/license/normalize.ts';
 import { template } from './helpers.ts';
 
-// The team's shared/ folder lies beside the checkout (CI gives a copy there too).
-const SHARED = fileURLToPath(new URL('../../../shared/licenses', import.meta.url));
+// Gemma and Qwen 2024 transcriptions, kept as test fixtures (test/fixtures/licenses/PROVENANCE.md).
+const TRANSCRIPTIONS = fileURLToPath(new URL('../fixtures/licenses', import.meta.url));
 
 test('every catalog template identifies as itself, 3.1 / 3.2 / 3.3 / 4 apart although nearly word-identical', async () => {
   for (const entry of CATALOG) {
@@ -88,8 +87,8 @@ test('a single changed, removed or added word is caught and located', async () =
   assert.equal(raised.difference?.actual.split(' ')[0], '900');
 });
 
-test('texts the catalog holds no copy of are recognised by fingerprint and MinHash (Gemma, Qwen 2024)', { skip: !existsSync(SHARED) && 'shared/licenses not present' }, async () => {
-  const qwen = await readFile(join(SHARED, 'qwen/unofficial-scancode-transcription/qwen-2024.LICENSE'), 'utf8');
+test('texts the catalog holds no copy of are recognised by fingerprint and MinHash (Gemma, Qwen 2024)', async () => {
+  const qwen = await readFile(join(TRANSCRIPTIONS, 'qwen/qwen-2024.LICENSE'), 'utf8');
   // Without the ScanCode header, as a model repo carries it.
   const body = qwen.replace(/^---[\s\S]*?\n---\n/, '');
   assert.deepEqual([(await identifyText(body)).license, (await identifyText(body)).match], ['qwen', 'exact']);
@@ -97,10 +96,10 @@ test('texts the catalog holds no copy of are recognised by fingerprint and MinHa
   assert.equal(edited.match, 'similar');
   assert.equal(edited.license, 'qwen');
   assert.ok(edited.similarity > 0.8, String(edited.similarity));
-  const gemma = await readFile(join(SHARED, 'gemma/unofficial-scancode-transcription/gemma-tou-2024-04-01.LICENSE'), 'utf8');
+  const gemma = await readFile(join(TRANSCRIPTIONS, 'gemma/gemma-tou-2024-04-01.LICENSE'), 'utf8');
   const g = await identifyText(gemma);
   assert.deepEqual([g.license, g.match, g.role], ['gemma', 'variant', 'license']);
-  const pup = await identifyText(await readFile(join(SHARED, 'gemma/unofficial-scancode-transcription/gemma-pup-2024-02-21.LICENSE'), 'utf8'));
+  const pup = await identifyText(await readFile(join(TRANSCRIPTIONS, 'gemma/gemma-pup-2024-02-21.LICENSE'), 'utf8'));
   assert.deepEqual([pup.license, pup.role], ['gemma', 'use-policy']);
   // Tongyi Qianwen 2023 and its research variant are distinct texts.
   assert.equal((await identifyText(await template('tongyi-qianwen-research'))).license, 'tongyi-qianwen-research');

@@ -12,6 +12,8 @@ import { configSchema } from '../../src/config/schema.ts';
 import { resolveLineage } from '../../src/license/lineage.ts';
 import { checkDerivative, FINDING_IDS, type LicenseReport } from '../../src/license/checks.ts';
 import { renderJson, renderSarif, renderText, toSarif } from '../../src/license/report.ts';
+import { findingRulesMarkdown, RULES } from '../../src/license/rules/index.ts';
+import { CATALOG } from '../../src/license/catalog.ts';
 import { makeCheckpoint, tempDir } from './helpers.ts';
 
 const SCHEMA = new URL('../fixtures/sarif/sarif-2.1.0-rtm.5.json', import.meta.url);
@@ -84,4 +86,16 @@ test('text report: lineage tree, licenses, obligations, findings with waived sho
   const json = JSON.parse(renderJson(report)) as LicenseReport;
   assert.equal(json.findings.length, report.findings.length);
   assert.equal(json.blocking, true);
+});
+
+test('the rule registry is the one list: SARIF rules, FINDING_IDS, the README table and the README all name the same ids', async () => {
+  assert.deepEqual(RULES.map((r) => r.id), [...FINDING_IDS]);
+  assert.equal(new Set(FINDING_IDS).size, FINDING_IDS.length, 'ids are unique');
+  const table = findingRulesMarkdown().trim().split('\n').slice(2);
+  assert.deepEqual(table.map((row) => /^\| `([a-z-]+)` \|/.exec(row)?.[1]), [...FINDING_IDS]);
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  for (const id of FINDING_IDS) assert.ok(readme.includes(`\`${id}\``), `README.md names ${id}`);
+  // Facts come from the catalog: every user threshold figure appears in the mau-threshold description.
+  const mau = RULES.find((r) => r.id === 'mau-threshold')!;
+  for (const entry of CATALOG) if (entry.users) assert.ok(mau.description.includes(entry.users.threshold.toLocaleString('en-US')), entry.id);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -137,13 +137,16 @@ describe('TarSink', () => {
     const sink = await TarSink.create(join(dir, 'grow', 'x.tar'), { root: 'x', epochSeconds: 0 });
     await assert.rejects(sink.addFile('grows.bin', source, { mode: 0o644, expectedSize: SLOT_BYTES + 5 }), { code: 'PACKAGE_INPUT_CHANGED' });
     await sink.abort();
-    assert.deepEqual(await readdir(join(dir, 'grow')), []);
+    // The output directory did not exist: the abort removes it too.
+    await assert.rejects(readdir(join(dir, 'grow')), { code: 'ENOENT' });
   });
 
   it('fails and leaves nothing behind when a file changes size while it is archived', async () => {
     const source = join(dir, 'shrinks.bin');
     await writeFile(source, Buffer.alloc(4096, 1));
     const target = join(dir, 'shrink', 'x.tar');
+    await mkdir(join(dir, 'shrink'));
+    await writeFile(join(dir, 'shrink', 'earlier.tar'), 'an earlier release');
     const sink = await TarSink.create(target, { root: 'x', epochSeconds: 0 });
     await truncate(source, 1000);
     await assert.rejects(sink.addFile('shrinks.bin', source, { mode: 0o644, expectedSize: 4096 }), (error: unknown) => {
@@ -152,7 +155,8 @@ describe('TarSink', () => {
       return true;
     });
     await sink.abort();
-    assert.deepEqual(await readdir(join(dir, 'shrink')), []);
+    // An output directory that existed keeps what it held, and only that.
+    assert.deepEqual(await readdir(join(dir, 'shrink')), ['earlier.tar']);
   });
 });
 

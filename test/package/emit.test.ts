@@ -57,7 +57,7 @@ describe('model card', () => {
       version: '0.1.0',
       relation: 'merge',
       plan: plan(licenses, [{ id: 'a/b', onHub: true, depth: 1, role: 'base' }, { id: 'local-ckpt', onHub: false, depth: 1, role: 'base' }]),
-      files: [{ path: 'model.gguf', source: '/x', size: 3 * 1024 * 1024, mode: 0o644, explicit: true }],
+      files: [{ path: 'model.gguf', source: '/x', size: 3 * 1024 * 1024, mode: 0o644, explicit: true, shown: 'model.gguf' }],
     });
     const meta = parse(frontMatter(card)) as Record<string, unknown>;
     assert.equal(meta.license, 'other');

@@ -334,6 +334,25 @@ describe('llama package', () => {
     assert.deepEqual(events.at(-1), { type: 'end', task: 'package', ok: true });
   });
 
+  it('stops on an aborted signal with an AbortError and leaves nothing at --out', async () => {
+    const out = join(root, 'out-aborted');
+    const controller = new AbortController();
+    const events: ProgressEvent[] = [];
+    const run = pack({ derivative: derivative('3.2', 'Llama-3.2-Tiny-Abort'), licensee: LICENSEE }, {
+      out,
+      configName: 'llama-abort.json',
+      // Abort once copying has begun: the sink exists and --out was created.
+      onProgress: (e) => {
+        events.push(e);
+        if (e.type === 'start') controller.abort();
+      },
+      signal: controller.signal,
+    });
+    await assert.rejects(run, (error: unknown) => (error as Error).name === 'AbortError');
+    assert.ok(events.some((e) => e.type === 'start'));
+    await assert.rejects(stat(out), { code: 'ENOENT' });
+  });
+
   it('never lets the Hugging Face token into the package', async () => {
     const token = `hf_${'Zx9'.repeat(12)}`;
     const out = join(root, 'out-token');

@@ -94,7 +94,7 @@ test('llama verify: ok exits 0; a tampered file exits 4 with the per-file report
   await writeFile(join(local, 'config.json'), '{"tampered":1}\n');
   const bad = await runCli(['verify', local], { cwd: dir, env });
   assert.equal(bad.code, 4);
-  assert.match(bad.stdout, /^mismatch\s+config\.json \(expected \d+ bytes [0-9a-f]{64}, got \d+ bytes [0-9a-f]{64}\)$/m);
+  assert.match(bad.stdout, /^mismatch\s+config\.json \(expected \d+ bytes sha256 [0-9a-f]{64}, got \d+ bytes sha256 [0-9a-f]{64}\)$/m);
   assert.match(bad.stderr, /^Error: meta-llama\/Tiny: 1 mismatched, 0 missing, 0 extra/m);
 
   const json = await runCli(['verify', local, '--json'], { cwd: dir, env });
@@ -103,6 +103,26 @@ test('llama verify: ok exits 0; a tampered file exits 4 with the per-file report
   assert.equal(parsed.error.code, 'VERIFY_FAILED');
   assert.deepEqual(parsed.error.details.report.files.map((f) => [f.path, f.status]), [['LICENSE', 'ok'], ['config.json', 'mismatch'], ['model.safetensors', 'ok']]);
   noTokens(json);
+});
+
+test('llama verify: a plain run finds the --local-dir of the pull (recorded relative to the lockfile); no such directory is exit 2', async (t) => {
+  const hub = await gatedHub(t);
+  const dir = await tempDir(t);
+  const env = { HF_TOKEN: TOKENS.alice, HF_HOME: join(dir, 'hf-home'), HF_HUB_OFFLINE: '' };
+  const pulled = await runCli(['pull', 'meta-llama/Tiny', '--endpoint', hub.url, '--local-dir', 'out/model'], { cwd: dir, env });
+  assert.equal(pulled.code, 0, pulled.stderr);
+  const lock = JSON.parse(await readFile(join(dir, 'llama.lock.json'), 'utf8')) as { repos: Record<string, { localDir?: string }> };
+  assert.equal(lock.repos['meta-llama/Tiny']?.localDir, 'out/model', 'relative to the lockfile, never absolute');
+
+  const plain = await runCli(['verify'], { cwd: dir, env });
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /3 ok, 0 mismatch, 0 missing, 0 extra/);
+  assert.ok(plain.stdout.includes(join(dir, 'out', 'model')));
+
+  const absent = await runCli(['verify', join(dir, 'nope')], { cwd: dir, env });
+  assert.equal(absent.code, 2, absent.stderr);
+  assert.match(absent.stderr, /^Error: No such directory: .*nope\.$/m);
+  assert.doesNotMatch(absent.stdout + absent.stderr, /missing/);
 });
 
 test('two llama pull processes on one cache at once: both exit 0, the weights cross the wire once', async (t) => {

@@ -32,3 +32,27 @@ test('llama pull reads pull.endpoint / cacheDir / lock from .llamarc, relative t
   assert.equal(explicit.code, 0, explicit.stderr);
   assert.ok(existsSync(join(dir, 'other.lock.json')), '--lock wins over pull.lock');
 });
+
+test('resolvePullOptions: what the CLI does, for a program that imports the library (flags win; config paths relative to its file; lockfile relative to cwd)', async (t) => {
+  const { resolvePullOptions } = await import('../../src/transfer/options.ts');
+  const dir = await tempDir(t);
+  const fromConfig = resolvePullOptions({ repo: 'acme/Open' }, { settings: { endpoint: 'http://hub.example', cacheDir: 'hf-cache', lock: 'locks/x.json', concurrency: 3 }, baseDir: dir, cwd: '/elsewhere' });
+  assert.equal(fromConfig.endpoint, 'http://hub.example');
+  assert.equal(fromConfig.cacheDir, join(dir, 'hf-cache'));
+  assert.equal(fromConfig.lockfile, join(dir, 'locks', 'x.json'));
+  assert.equal(fromConfig.concurrency, 3);
+  assert.equal(fromConfig.cwd, '/elsewhere');
+  const flagsWin = resolvePullOptions({ repo: 'acme/Open', endpoint: 'http://other', lock: 'mine.json', concurrency: 5 }, { settings: { endpoint: 'http://hub.example', lock: 'locks/x.json', concurrency: 3 }, baseDir: dir });
+  assert.deepEqual([flagsWin.endpoint, flagsWin.lockfile, flagsWin.concurrency], ['http://other', 'mine.json', 5]);
+  assert.equal(resolvePullOptions({ repo: 'acme/Open' }).lockfile, 'llama.lock.json');
+  assert.equal(resolvePullOptions({ repo: 'acme/Open' }).concurrency, 8);
+
+  // The library resolves relative paths from the cwd it is given, not the process's.
+  const hub = await startHubServer();
+  t.after(() => hub.close());
+  await hub.addRepo({ id: 'acme/Open', files: { 'config.json': '{}\n' } });
+  const { pull } = await import('../../src/transfer/pull.ts');
+  const r = await pull({ ...resolvePullOptions({ repo: 'acme/Open', endpoint: hub.url, cacheDir: 'cache', localDir: 'out' }, { cwd: dir, env: {} }) });
+  assert.equal(r.root, join(dir, 'out'));
+  assert.ok(existsSync(join(dir, 'llama.lock.json')));
+});

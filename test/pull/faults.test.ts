@@ -8,6 +8,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startHubServer, type HubServer } from '../support/hub-server/index.ts';
 import { pull } from '../../src/transfer/pull.ts';
+import { fetchGet } from '../../src/transfer/fetch-get.ts';
 import { IntegrityError, NetworkError } from '../../src/errors.ts';
 import { FAST_RETRY, collect, pattern, sha256, tempDir } from './helpers.ts';
 
@@ -240,4 +241,19 @@ test('one file failing stops the other transfers at once; their partials stay fo
   const blobs = await readdir(join(dir, 'models--org--two', 'blobs'));
   assert.ok(blobs.includes(`${sha256(slow)}.incomplete`), blobs.join(','));
   assert.ok(blobs.includes(`${sha256(slow)}.incomplete.state.json`), blobs.join(','));
+});
+
+test('the engine with another client plugged in (Node fetch, i.e. undici): truncation, resets and a flipped byte still end verified', async (t) => {
+  const hub = await hubWithRepo(t);
+  hub.injectFault({ kind: 'truncate', afterBytes: 1000, path: 'model.safetensors', routes: ['cdn'], times: 1 });
+  hub.injectFault({ kind: 'reset', afterBytes: 50_000, path: 'model.safetensors', routes: ['cdn'], skip: 2, times: 1 });
+  const dir = await tempDir(t);
+  const r = await pullTiny(hub, dir, { get: fetchGet() });
+  assert.deepEqual(await snapshotBytes(r, 'model.safetensors'), BIG);
+  assert.equal((await snapshotBytes(r, 'config.json')).toString(), SMALL);
+  assert.ok(hub.log.some((e) => e.server === 'cdn' && e.status === 206), 'ranges through the redirect');
+  hub.clearFaults();
+  hub.injectFault({ kind: 'flip', offset: 12345, path: 'model.safetensors' });
+  const error = await pullTiny(hub, await tempDir(t), { get: fetchGet() }).catch((e: unknown) => e);
+  assert.ok(error instanceof IntegrityError, String(error));
 });

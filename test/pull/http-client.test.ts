@@ -68,6 +68,26 @@ test('a kept-alive connection the server closed is replaced, not reported as a f
   assert.equal(connections, 2);
 });
 
+test('a request sent on a kept-alive socket that the server drops unanswered is sent again on a fresh one', async (t) => {
+  // The race the retry exists for: the client reuses an idle connection just as the server closes it, so the request
+  // goes out and the socket closes before any answer byte. Here the server drops every second request on a socket.
+  const requestsPerSocket: number[] = [];
+  const server = net.createServer((socket) => {
+    const index = requestsPerSocket.push(0) - 1;
+    socket.on('data', () => {
+      requestsPerSocket[index] = (requestsPerSocket[index] ?? 0) + 1;
+      if (requestsPerSocket[index] === 2) socket.destroy();
+      else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+    });
+  });
+  const port = await listen(server, t);
+  const first = await httpGet(`http://127.0.0.1:${port}/a`, { headers: {} });
+  assert.equal(await bodyText(first.body), 'ok');
+  const second = await httpGet(`http://127.0.0.1:${port}/b`, { headers: {} });
+  assert.equal(await bodyText(second.body), 'ok');
+  assert.deepEqual(requestsPerSocket, [2, 1], 'sent on the kept-alive socket first, then once on a fresh one');
+});
+
 test('a large Content-Length body arrives intact through the shared slabs', async (t) => {
   const payload = randomBytes(5 * 1024 * 1024 + 123);
   const server = net.createServer((socket) => {

@@ -11,7 +11,7 @@ import {
   canQuantize, convertInto, dequantizeRows, findInvalidBlock, kernelBackend, quantizeRows, setKernelBackend,
 } from '../../src/quant/kernels.ts';
 import { GGML_TYPES, type GgmlTypeName } from '../../src/quant/types.ts';
-import { LlamaError } from '../../src/errors.ts';
+import { IntegrityError, LlamaError } from '../../src/errors.ts';
 
 const ALL: GgmlTypeName[] = ['Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'];
 const LEGACY: GgmlTypeName[] = ['Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1'];
@@ -233,6 +233,33 @@ test('findInvalidBlock flags inf/NaN scales as ggml_validate_row_data does', () 
   assert.equal(findInvalidBlock('F16', new Uint8Array([0, 0x3c, 0, 0x7e])), 1);
 });
 
+test('quantizeRows and convertInto refuse NaN/Inf input for block types with a typed error, on both backends', () => {
+  for (const backend of ['ts', 'wasm'] as const) {
+    const previous = setKernelBackend(backend);
+    try {
+      for (const type of ALL) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const x = Float32Array.from({ length: 512 }, (_, i) => Math.sin(i));
+          x[300] = bad;
+          assert.throws(() => quantizeRows(type, x, 256), (e: unknown) => {
+            assert.ok(e instanceof IntegrityError, `${backend} ${type} ${bad}: ${String(e)}`);
+            assert.equal(e.code, 'QUANT_NONFINITE');
+            assert.equal(e.details?.element, 300);
+            return true;
+          });
+          for (const src of ['F32', 'F16', 'BF16'] as const) {
+            const raw = quantizeRows(src, x, 256); // F32/F16/BF16 hold NaN/Inf: the reference conversion, no refusal
+            const dst = new Uint8Array(2 * GGML_TYPES[type].typeSize * (256 / GGML_TYPES[type].blockSize));
+            assert.throws(() => convertInto(src, raw, 0, 512, type, dst, 0), (e: unknown) => e instanceof IntegrityError && e.code === 'QUANT_NONFINITE', `${backend} ${src} → ${type}`);
+          }
+        }
+      }
+    } finally {
+      setKernelBackend(previous);
+    }
+  }
+});
+
 test('the WebAssembly and TypeScript kernels give the same bytes on random and edge blocks (fast-check)', () => {
   assert.equal(kernelBackend(), 'wasm');
   const both = (type: GgmlTypeName, x: Float32Array): [Uint8Array, Uint8Array] => {
@@ -245,14 +272,28 @@ test('the WebAssembly and TypeScript kernels give the same bytes on random and e
       setKernelBackend(previous);
     }
   };
-  const anyFloat = fc.float({ noNaN: true, noDefaultInfinity: true });
+  // every float32, NaN and ±Inf included (issue 17 §16: they were excluded, and the WebAssembly kernels read out of
+  // bounds on a Q4_0/Q5_0 block holding NaN): the same bytes, or both refuse with the same typed error
+  const anyFloat = fc.float();
+  const outcome = (type: GgmlTypeName, x: Float32Array): Uint8Array | string => {
+    try {
+      return both(type, x)[0];
+    } catch (error) {
+      return error instanceof LlamaError ? error.code : `untyped: ${String(error)}`;
+    }
+  };
   fc.assert(
     fc.property(
       fc.constantFrom<GgmlTypeName>(...ALL),
       fc.oneof(fc.array(finite32, { minLength: 256, maxLength: 256 }), fc.array(anyFloat, { minLength: 256, maxLength: 256 })),
       (type, values) => {
-        const [ts, wasm] = both(type, Float32Array.from(values));
-        return Buffer.compare(ts, wasm) === 0;
+        const x = Float32Array.from(values);
+        const finite = x.every((v) => Number.isFinite(v));
+        if (finite) {
+          const [ts, wasm] = both(type, x);
+          return Buffer.compare(ts, wasm) === 0;
+        }
+        return outcome(type, x) === 'QUANT_NONFINITE';
       },
     ),
     { numRuns: 300 },

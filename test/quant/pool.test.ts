@@ -88,3 +88,20 @@ test('pool errors are typed and a closed pool refuses work', async () => {
   await assert.rejects(pool.quantize('Q8_0', new Float32Array(64), 32), (e: unknown) => e instanceof LlamaError && e.code === 'QUANT_POOL_CLOSED');
   assert.throws(() => new QuantPool({ threads: 0 }), (e: unknown) => e instanceof LlamaError && e.code === 'QUANT_THREADS');
 });
+
+test('NaN/Inf input is refused in the workers with a typed error naming the element of the whole request', async () => {
+  const pool = new QuantPool({ threads: 3, inlineBelow: 0 });
+  try {
+    const x = pseudoRandom(256 * 30, 9);
+    x[256 * 25 + 7] = NaN;
+    await assert.rejects(pool.quantize('Q8_0', x, 256), (e: unknown) => {
+      assert.ok(e instanceof LlamaError, String(e));
+      assert.equal(e.code, 'QUANT_NONFINITE');
+      assert.equal(e.exitCode, 4);
+      assert.equal(e.details?.element, 256 * 25 + 7);
+      return true;
+    });
+  } finally {
+    await pool.close();
+  }
+});

@@ -43,3 +43,10 @@ test('parseFtype: case-insensitive, llama-quantize aliases, UsageError listing t
     });
   }
 });
+
+test('the GGUF reader\'s block-size table (GGML_TYPE_SIZES) agrees with the quantizers\' GGML_TYPES on every type both know', async () => {
+  const { GGML_TYPE_SIZES } = await import('../../src/formats/gguf.ts');
+  for (const t of Object.values(GGML_TYPES)) {
+    assert.deepEqual(GGML_TYPE_SIZES[t.id], [t.name, t.blockSize, t.typeSize], t.name);
+  }
+});

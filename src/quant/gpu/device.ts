@@ -6,15 +6,18 @@
  *   architecture, software). Throws EnvironmentError GPU_UNAVAILABLE (exit 7) when there is no adapter, naming what
  *   is missing: the runtime (dawn.node), the Vulkan loader (libvulkan.so.1), a Vulkan driver (ICD file), or an
  *   adapter Dawn refused; GPU_SOFTWARE_ONLY when only a software adapter exists and `allowSoftware` is false.
- * - `probeGpu()`: the same discovery without throwing: `{ ok: true, info }` or `{ ok: false, error }`, for
- *   `--device auto` (which must treat a software adapter as no GPU: check `info.software`).
+ * - `probeGpu({ env?, onRuntimeOutput? })`: the same discovery without throwing, in a child process (so Dawn's and the
+ *   Vulkan loader's messages reach `onRuntimeOutput`, not the terminal): `{ ok: true, info }` or `{ ok: false, error }`,
+ *   for `--device auto` (which must treat a software adapter as no GPU: check `info.software`).
  * - `isSoftwareAdapter(info)`: llvmpipe / lavapipe / SwiftShader / WARP and Dawn's fallback adapters count as software.
  * - `vulkanDiagnosis()`: what this machine has of the Vulkan stack (loader found where, ICD manifests found);
  *   `missingGpuError(diagnosis)`: the exit-7 error that names the missing piece.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { EnvironmentError } from '../../errors.ts';
+import { fileURLToPath } from 'node:url';
+import { EnvironmentError, type ErrorJson } from '../../errors.ts';
 
 export interface GpuAdapterInfo {
   /** Human-readable adapter name (Dawn's description, e.g. "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)"). */
@@ -217,8 +220,8 @@ export async function openGpu(options: OpenGpuOptions = {}): Promise<OpenedGpu> 
 
 export type GpuProbe = { ok: true; info: GpuAdapterInfo } | { ok: false; error: EnvironmentError };
 
-/** Discovery without throwing and without keeping a device: what `--device auto` asks before choosing. */
-export async function probeGpu(): Promise<GpuProbe> {
+/** Discovery in this process, without throwing and without keeping a device (what probe-child.ts runs). */
+export async function probeGpuHere(): Promise<GpuProbe> {
   try {
     const gpu = await loadRuntime();
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
@@ -228,4 +231,45 @@ export async function probeGpu(): Promise<GpuProbe> {
     if (error instanceof EnvironmentError) return { ok: false, error };
     return { ok: false, error: missingGpuError(vulkanDiagnosis()) };
   }
+}
+
+export interface ProbeGpuOptions {
+  /** The environment the GPU stack reads (VK_DRIVER_FILES, XDG_RUNTIME_DIR, …); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Receives what Dawn and the Vulkan loader printed while looking (the CLI shows it with DEBUG=llama*). */
+  onRuntimeOutput?: (text: string) => void;
+}
+
+const PROBE_CHILD = new URL(import.meta.url.endsWith('.ts') ? './probe-child.ts' : './probe-child.js', import.meta.url);
+/** A driver that hangs in discovery must not hang `--device auto`: after this long the probe counts as no GPU. */
+const PROBE_TIMEOUT_MS = 60_000;
+
+/**
+ * Discovery without throwing and without keeping a device: what `--device auto` asks before choosing. It runs in a
+ * child process, so that the GPU runtime's own output (on file descriptor 2, which a Node program cannot redirect)
+ * goes to `onRuntimeOutput` instead of the user's terminal.
+ */
+export async function probeGpu(options: ProbeGpuOptions = {}): Promise<GpuProbe> {
+  const env = options.env ?? process.env;
+  const { stdout, stderr, failure } = await new Promise<{ stdout: string; stderr: string; failure?: string }>((resolve) => {
+    execFile(process.execPath, [fileURLToPath(PROBE_CHILD)], { env, timeout: PROBE_TIMEOUT_MS, encoding: 'utf8' }, (error, out, err) => {
+      resolve({ stdout: out, stderr: err, ...(error !== null ? { failure: error.killed ? `timed out after ${PROBE_TIMEOUT_MS / 1000} s` : error.message } : {}) });
+    });
+  });
+  if (stderr !== '') options.onRuntimeOutput?.(stderr);
+  const line = stdout.split('\n').find((l) => l.startsWith('{'));
+  if (failure === undefined && line !== undefined) {
+    const found = JSON.parse(line) as { ok: true; info: GpuAdapterInfo } | { ok: false; error: ErrorJson };
+    if (found.ok) return found;
+    const { code, message, hint, details } = found.error;
+    return { ok: false, error: new EnvironmentError(code, message, { hint, ...(details !== undefined ? { details } : {}) }) };
+  }
+  // the probe itself failed (a driver that crashes or hangs in discovery): no usable GPU, and why
+  const error = missingGpuError(vulkanDiagnosis(env));
+  return {
+    ok: false,
+    error: new EnvironmentError(error.code, `${error.message} (the adapter probe failed: ${failure ?? 'no answer'})`, {
+      hint: error.hint, details: { ...error.details, probe: failure ?? 'no answer' },
+    }),
+  };
 }

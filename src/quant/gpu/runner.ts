@@ -19,13 +19,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { EnvironmentError, UsageError } from '../../errors.ts';
-import { GGML_TYPES, rowSizeBytes, type GgmlTypeName } from '../types.ts';
+import { GGML_TYPES, rowSizeBytes, type FloatTypeName, type GgmlTypeName } from '../types.ts';
 import { openGpu, type GpuAdapterInfo } from './device.ts';
 
-export type GpuSourceDtype = 'F32' | 'F16' | 'BF16';
 
 export interface GpuSource {
-  dtype: GpuSourceDtype;
+  dtype: FloatTypeName;
   /** The rows as stored, little-endian, nRows * rowLength elements. */
   bytes: Uint8Array;
 }
@@ -81,8 +80,8 @@ const KERNELS: Partial<Record<GgmlTypeName, KernelSpec>> = {
 
 export const GPU_TYPES: readonly GgmlTypeName[] = Object.freeze(Object.keys(KERNELS) as GgmlTypeName[]);
 
-const DTYPE_CODE: Record<GpuSourceDtype, number> = { F32: 0, F16: 1, BF16: 2 };
-const DTYPE_SIZE: Record<GpuSourceDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+const DTYPE_CODE: Record<FloatTypeName, number> = { F32: 0, F16: 1, BF16: 2 };
+const DTYPE_SIZE: Record<FloatTypeName, number> = { F32: 4, F16: 2, BF16: 2 };
 const WORKGROUP = 64;
 const PARAMS_BYTES = 16;
 

@@ -12,27 +12,28 @@
  *   The caller owns `quantizer` and must `destroy()` it.
  */
 import { UsageError } from '../../errors.ts';
-import { probeGpu, type GpuAdapterInfo, type GpuProbe } from './device.ts';
+import { probeGpu, type GpuAdapterInfo, type GpuProbe, type ProbeGpuOptions } from './device.ts';
+import type { QuantDevice } from './modes.ts';
 import { createGpuQuantizer, type GpuQuantizer, type GpuQuantizerOptions } from './runner.ts';
 
-export type QuantDeviceMode = 'cpu' | 'gpu' | 'auto';
-export const QUANT_DEVICE_MODES: readonly QuantDeviceMode[] = Object.freeze(['cpu', 'gpu', 'auto']);
+export { QUANT_DEVICE_MODES, type QuantDevice, type QuantDeviceMode } from './modes.ts';
 
 export interface QuantDeviceChoice {
-  device: 'cpu' | 'gpu';
+  device: QuantDevice;
   quantizer?: GpuQuantizer;
   adapter?: GpuAdapterInfo;
   /** One line for the user: what was chosen and why. */
   note: string;
 }
 
-export interface SelectQuantDeviceOptions extends Omit<GpuQuantizerOptions, 'allowSoftware'> {
-  /** Adapter probe (default: probeGpu); tests pass their own. */
+export interface SelectQuantDeviceOptions extends Omit<GpuQuantizerOptions, 'allowSoftware'>, ProbeGpuOptions {
+  /** Adapter probe (default: probeGpu with `env` and `onRuntimeOutput`); tests pass their own. */
   probe?: () => Promise<GpuProbe>;
 }
 
 export async function selectQuantDevice(mode: string, options: SelectQuantDeviceOptions = {}): Promise<QuantDeviceChoice> {
-  const { probe = probeGpu, ...gpuOptions } = options;
+  const { env, onRuntimeOutput, ...rest } = options;
+  const { probe = () => probeGpu({ ...(env !== undefined ? { env } : {}), ...(onRuntimeOutput !== undefined ? { onRuntimeOutput } : {}) }), ...gpuOptions } = rest;
   if (mode === 'cpu') return { device: 'cpu', note: 'quantizing on the CPU (--device cpu)' };
   if (mode === 'gpu') {
     const quantizer = await createGpuQuantizer({ ...gpuOptions, allowSoftware: true });

@@ -104,8 +104,35 @@
  * gitOid, sha256, lfs, etag, lastCommit}`, `files(repo, rev?)`, `injectFault`, `clearFaults`, `setRateLimit`,
  * `expireSignedUrls`, `log`, `stats`, `resetLog`, `idle`, `close`.
  *
+ * UPLOADS (upload.ts; facts: ../shared/research/publish-sign-quant2.md §1, as `@huggingface/hub` `createRepo`/`commit`
+ * speak it; tokens carry `role` ('read' | 'write', default 'write') and `orgs`, shown by whoami-v2):
+ * - `POST /api/repos/create` `{name, organization?, type, visibility|private, files?}` → `{url, name, id}`; 403 "You
+ *   don't have the rights to create a model under this namespace" for a read token or a namespace that is neither the
+ *   user nor one of its orgs; 409 "You already created this model repo" when it exists. The repo starts with one
+ *   empty commit.
+ * - `POST /api/models/{repo}/preupload/{rev}` → `uploadMode` lfs|regular per file (default .gitattributes patterns or
+ *   over 10 MB).
+ * - `POST /{repo}.git/info/lfs/objects/batch` → `transfer: "basic"` (Xet never offered); objects already stored (even
+ *   uploaded but never committed) get no `actions`; others a presigned PUT on the CDN origin (no Authorization needed),
+ *   or, above `upload.multipartChunkSize` (default 64 MiB), `header.chunk_size` + one part URL per part and a
+ *   completion href `POST /api/complete_multipart?…`. Objects over `upload.maxFileSize` get a per-object 422 error.
+ * - PUTs stream to disk while hashed: a whole object must hash to its oid (else 400 BadDigest, nothing kept); a part
+ *   answers `ETag: "<md5>"`; completion checks every part's ETag and the joined sha256.
+ * - `POST /api/models/{repo}/commit/{branch}[?create_pr=1]` NDJSON (header, file base64, lfsFile, deletedFile) →
+ *   `{commitOid, commitUrl, hookOutput}` (+ `pullRequestUrl`, branch `refs/pr/N`); 412 when `parentCommit` is not the
+ *   branch head; 422 for an lfsFile whose object was not uploaded or an inline file over 10 MB.
+ * - `POST /api/models/{repo}/tag/{rev}` `{tag}` → 200; 409 when the tag exists.
+ * - Writes need a write token of the namespace's user or one of its orgs (a public repo's pull request: any write
+ *   token), else 403 "Forbidden: pass create_pr=1"; anonymous 401; `setDisabled(repo, true)` → 403 "Access to this
+ *   resource is disabled.".
+ * - Faults: `{kind:'hold', ms}` carries the request out, then holds its answer (a commit that completes while the
+ *   client times out); on a presigned PUT it reads and drops the body, stores nothing and answers nothing for `ms` (then 503): an
+ *   upload stuck on the wire; `{kind:'drop-upload', afterBytes}` drops a presigned PUT's connection mid-body; status faults
+ *   work on every upload route (`routes: ['lfs-complete']` …).
+ * - `hasObject(sha256)`, `repoIds()`, `tags(repo)`; uploaded repos are served to downloads like any other.
+ *
  * NOT SERVED: xet (the server never answers `application/vnd.xet-fileinfo+json`, so clients use plain HTTP, §1.7),
- * datasets/spaces, listModels, uploads.
+ * datasets/spaces, listModels, the repo settings API.
  *
  * CLI: `node test/support/hub-server/main.ts --dir DIR --repo org/name [--gated] [--private] [--token hf_x]
  * [--user NAME] [--pending-token hf_y] [--rate BYTES_PER_S] [--port N] [--same-origin-cdn] [--log]` prints the URL on
@@ -118,6 +145,7 @@ export type {
   TokenInfo,
 } from './server.ts';
 export type { AccessState, CommitSpec, FileInput, GatedMode } from './store.ts';
+export type { UploadOptions } from './upload.ts';
 export { gitBlobOid, hashBytes, lfsPointer } from './git.ts';
 
 export type HubServer = Pick<
@@ -125,7 +153,7 @@ export type HubServer = Pick<
   | 'url' | 'cdnUrl' | 'log' | 'close' | 'addToken' | 'addRepo' | 'renameRepo' | 'commit' | 'setBranch' | 'deleteBranch'
   | 'setTag'
   | 'head' | 'setAccess' | 'requestAccess' | 'setVisibility' | 'file' | 'files' | 'injectFault' | 'clearFaults' | 'setRateLimit'
-  | 'expireSignedUrls' | 'stats' | 'resetLog' | 'idle'
+  | 'expireSignedUrls' | 'stats' | 'resetLog' | 'idle' | 'setDisabled' | 'hasObject' | 'repoIds' | 'tags'
 >;
 
 /** Start the fake hub (and its CDN) on 127.0.0.1 with ephemeral ports. Always `await hub.close()`. */

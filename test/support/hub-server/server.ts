@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { redactSecrets } from '../../../src/redact.ts';
 import { ifRangeMatches, parseRange, streamBody, type BytePlan, type ByteRange } from './content.ts';
+import { UploadArea, ownsNamespace, parseCommit, preuploadModes, type UploadAnswer, type UploadOptions } from './upload.ts';
 import {
   BlobStore, buildCommit, objectIdFor, readCardData, resolveRevision, validateRepoId,
   type AccessState, type Blob, type Commit, type CommitSpec, type FileEntry, type FileInput, type GatedMode, type Repo,
@@ -15,14 +16,13 @@ import {
 
 export type RouteKind =
   | 'model-info' | 'tree' | 'paths-info' | 'refs' | 'commits' | 'auth-check' | 'whoami'
-  | 'resolve' | 'raw' | 'resolve-cache' | 'cdn' | 'other';
+  | 'resolve' | 'raw' | 'resolve-cache' | 'cdn'
+  | 'create-repo' | 'preupload' | 'lfs-batch' | 'lfs-upload' | 'lfs-complete' | 'commit' | 'tag' | 'other';
 
 export interface HubServerOptions {
   /** Known tokens (must start with `hf_`): token → user name, or `{ user, gatedRepos: false }` for a fine-grained
    * token without "read access to public gated repos" (§2.5: plain 403). */
   tokens?: Record<string, string | TokenInfo>;
-  /** Accept tokens of any shape, as a mirror or self-hosted hub may issue them (the Hub's own start with `hf_`). */
-  anyTokenShape?: boolean;
   /**
    * Where LFS bytes are served. 'cross-origin' (default): a second server on another port, like the real CDN; the
    * client's fetch drops Authorization on that hop (§1.6). 'same-origin': under /cdn-lfs/ on the hub port.
@@ -41,12 +41,18 @@ export interface HubServerOptions {
   treePageSize?: number;
   treeExpandPageSize?: number;
   port?: number;
+  /** Upload side: multipart part size, the largest object accepted, where objects are kept (upload.ts). */
+  upload?: UploadOptions;
 }
 
 export interface TokenInfo {
   user: string;
   /** false: a fine-grained token lacking the public-gated-repos permission. Default true. */
   gatedRepos?: boolean;
+  /** 'read' tokens cannot create repos or push (whoami-v2 shows the role). Default 'write'. */
+  role?: 'read' | 'write';
+  /** Organizations the user belongs to (whoami-v2 `orgs`); the user may create repos and push under them. */
+  orgs?: string[];
 }
 
 export interface RepoSpec {
@@ -87,6 +93,10 @@ export type FaultSpec = FaultMatch &
     | { kind: 'flip'; offset: number; mask?: number }
     | { kind: 'throttle'; bytesPerSecond: number }
     | { kind: 'stall'; afterBytes: number; ms: number }
+    /** Upload routes: the request is carried out, then its answer is held for `ms` (Infinity: never sent). */
+    | { kind: 'hold'; ms: number }
+    /** Presigned PUTs: the server reads `afterBytes` of the body, then drops the connection. */
+    | { kind: 'drop-upload'; afterBytes: number }
   );
 
 export interface FaultMatch {
@@ -172,7 +182,8 @@ class Fault implements FaultHandle {
     if (s.repo !== undefined && s.repo !== repo) return false;
     if (s.path !== undefined && s.path !== file) return false;
     if (s.routes) return s.routes.includes(route);
-    return s.kind === 'status' || FILE_ROUTES.has(route);
+    // hold and drop-upload are only asked for where they can apply (an upload answer, a presigned PUT).
+    return s.kind === 'status' || s.kind === 'hold' || s.kind === 'drop-upload' || FILE_ROUTES.has(route);
   }
   /** Count a matching request; true when the fault applies to it. */
   take(): boolean {
@@ -204,14 +215,21 @@ export class HubServerImpl {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private seq = 0;
+  private readonly uploads: UploadArea;
+  /** LFS objects uploaded to each repo (committed or not): the batch skips only these. */
+  private readonly repoObjects = new Map<string, Set<string>>();
+  /** Repos whose content is disabled (locked): every write answers 403. */
+  private readonly disabled = new Set<string>();
 
   constructor(options: HubServerOptions) {
     this.options = options;
     this.bytesPerSecond = options.bytesPerSecond;
+    this.uploads = new UploadArea(options.upload ?? {});
     for (const [token, info] of Object.entries(options.tokens ?? {})) this.addToken(token, info);
   }
 
   async listen(): Promise<void> {
+    await this.uploads.open();
     this.hub = createServer((req, res) => this.handle('hub', req, res));
     this.url = await listenOn(this.hub, this.options.port ?? 0);
     if ((this.options.cdn ?? 'cross-origin') === 'cross-origin') {
@@ -224,12 +242,52 @@ export class HubServerImpl {
 
   async close(): Promise<void> {
     await Promise.all([this.hub, this.cdn].map((server) => (server ? closeServer(server) : undefined)));
+    await this.uploads.close();
+  }
+
+  /** Lock a repo (or unlock it): writes are refused with 403 "Access to this resource is disabled." (§2.5 wording). */
+  setDisabled(repoId: string, disabled: boolean): void {
+    this.mustRepo(repoId);
+    if (disabled) this.disabled.add(repoId);
+    else this.disabled.delete(repoId);
+  }
+
+  private objectStored = (repo: string, oid: string): void => {
+    const set = this.repoObjects.get(repo) ?? new Set<string>();
+    set.add(oid);
+    this.repoObjects.set(repo, set);
+  };
+
+  /** Whether `repo` holds the object: uploaded to it, or in one of its commits. */
+  private repoHasObject(repoId: string, oid: string): boolean {
+    if (this.repoObjects.get(repoId)?.has(oid)) return true;
+    const repo = this.repos.get(repoId);
+    if (!repo) return false;
+    for (const commit of repo.commits.values()) for (const f of commit.files.values()) if (f.blob.sha256 === oid) return true;
+    return false;
+  }
+
+  /** Whether an object with this sha256 was uploaded (or added) — committed or not. */
+  hasObject(sha256: string): boolean {
+    return this.store.bySha256.has(sha256);
+  }
+
+  /** Ids of the repos on the server, sorted. */
+  repoIds(): string[] {
+    return [...this.repos.keys()].sort();
+  }
+
+  /** Tags of a repo: name → commit id. */
+  tags(repoId: string): Record<string, string> {
+    return Object.fromEntries([...this.mustRepo(repoId).tags].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
 
   // ---------------------------------------------------------------- state
 
   addToken(token: string, info: string | TokenInfo): void {
-    if (!token.startsWith('hf_') && this.options.anyTokenShape !== true) throw new Error('hub-server: tokens must start with hf_ (the JS client rejects others, §1.1)');
+    // Any string: a mirror's token need not start with hf_ (our HubClient sends it; only @huggingface/hub's own
+    // accessToken check rejects it, §1.1).
+    if (token.length === 0) throw new Error('hub-server: a token must not be empty');
     this.tokens.set(token, typeof info === 'string' ? { user: info } : info);
   }
 
@@ -521,6 +579,16 @@ export class HubServerImpl {
     if (s0 === 'api' && s1 === 'whoami-v2' && segs.length === 2 && read) {
       entry.route = 'whoami';
       handler = () => this.whoami(ctx);
+    } else if (s0 === 'api' && s1 === 'repos' && s2 === 'create' && segs.length === 3 && method === 'POST') {
+      entry.route = 'create-repo';
+      handler = () => this.createRepoRoute(ctx);
+    } else if (s0 === 'api' && s1 === 'complete_multipart' && segs.length === 2 && method === 'POST') {
+      entry.route = 'lfs-complete';
+      handler = () => this.completeMultipart(ctx);
+    } else if (s0 && s1?.endsWith('.git') && s2 === 'info' && s3 === 'lfs' && s4 === 'objects' && segs[5] === 'batch' && segs.length === 6 && method === 'POST') {
+      entry.route = 'lfs-batch';
+      entry.repo = `${s0}/${s1.slice(0, -'.git'.length)}`;
+      handler = () => this.lfsBatch(ctx);
     } else if (s0 === 'api' && s1 === 'models' && s2 && s3) {
       entry.repo = `${s2}/${s3}`;
       repoAt = 2;
@@ -547,6 +615,15 @@ export class HubServerImpl {
       } else if (s4 === 'auth-check' && segs.length === 5 && read) {
         entry.route = 'auth-check';
         handler = () => this.authCheck(ctx);
+      } else if (s4 === 'preupload' && rest.length > 0 && method === 'POST') {
+        entry.route = 'preupload';
+        handler = () => this.preupload(ctx);
+      } else if (s4 === 'commit' && rest.length > 0 && method === 'POST') {
+        entry.route = 'commit';
+        handler = () => this.commitRoute(ctx, rest.join('/'));
+      } else if (s4 === 'tag' && rest.length > 0 && method === 'POST') {
+        entry.route = 'tag';
+        handler = () => this.tagRoute(ctx, rest.join('/'));
       }
     } else if (s0 === 'api' && s1 === 'resolve-cache' && s2 === 'models' && segs.length >= 7 && read) {
       entry.route = 'resolve-cache';
@@ -601,8 +678,9 @@ export class HubServerImpl {
   /** The repo if the caller may see it; otherwise answers 401 (anonymous) or 404 RepoNotFound (§2.5). */
   private visibleRepo(ctx: Ctx): Repo | undefined {
     const repo = this.repos.get(ctx.entry.repo ?? '');
-    const user = ctx.auth.token?.user;
-    const visible = repo && (!repo.private || (user !== undefined && (user === repo.author || repo.access.get(user) === 'granted')));
+    const token = ctx.auth.token;
+    const user = token?.user;
+    const visible = repo && (!repo.private || (token !== undefined && user !== undefined && (ownsNamespace(token, repo.author) || repo.access.get(user) === 'granted')));
     if (visible) return repo;
     if (ctx.auth.kind === 'anonymous') this.sendError(ctx, 401, NOT_FOUND_ANON);
     else this.sendError(ctx, 404, 'Repository not found', 'RepoNotFound');
@@ -651,7 +729,8 @@ export class HubServerImpl {
     }
     this.sendJson(ctx, 200, {
       type: 'user', id: objectIdFor(`user:${token.user}`), name: token.user, fullname: token.user,
-      auth: { type: 'access_token', accessToken: { displayName: 'test token', role: token.gatedRepos === false ? 'fineGrained' : 'read' } },
+      orgs: (token.orgs ?? []).map((name) => ({ type: 'org', name, id: objectIdFor(`org:${name}`) })),
+      auth: { type: 'access_token', accessToken: { displayName: 'test token', role: token.gatedRepos === false ? 'fineGrained' : (token.role ?? 'write') } },
     });
   }
 
@@ -825,6 +904,223 @@ export class HubServerImpl {
     this.sendJson(ctx, 200, {});
   }
 
+  // ---------------------------------------------------------------- upload routes (upload.ts)
+
+  /** A fault of this kind that applies to the request, if any (counted as applied). */
+  private takeFault(ctx: Ctx, kind: 'hold' | 'drop-upload'): FaultSpec | undefined {
+    for (const fault of this.faults) {
+      if (fault.spec.kind !== kind || !fault.matches(ctx.entry.route, ctx.entry.repo, ctx.entry.file) || !fault.take()) continue;
+      ctx.entry.faults.push(kind);
+      return fault.spec;
+    }
+    return undefined;
+  }
+
+  private holdOn(ctx: Ctx, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = Number.isFinite(ms) ? setTimeout(resolve, ms) : undefined;
+      ctx.res.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private async answer(ctx: Ctx, answer: UploadAnswer, mayHold = true): Promise<void> {
+    const hold = mayHold && answer.status < 300 ? this.takeFault(ctx, 'hold') : undefined;
+    if (hold?.kind === 'hold') {
+      // Carried out; the answer waits (a commit that completes server-side while the client times out).
+      await this.holdOn(ctx, hold.ms);
+      if (ctx.res.destroyed || ctx.res.writableEnded) return;
+    }
+    if (answer.status >= 400) {
+      const message = typeof answer.json === 'object' && answer.json !== null ? String((answer.json as { error?: unknown }).error ?? '') : (answer.text ?? '');
+      if (answer.json !== undefined) this.sendError(ctx, answer.status, message, answer.code, answer.headers);
+      else this.send(ctx, answer.status, answer.text ?? '', answer.headers);
+      return;
+    }
+    if (answer.json !== undefined) this.sendJson(ctx, answer.status, answer.json, answer.headers);
+    else this.send(ctx, answer.status, answer.text ?? '', answer.headers);
+  }
+
+  private async body(ctx: Ctx, limit = 256 << 20): Promise<string | undefined> {
+    try {
+      return await readBody(ctx.req, limit);
+    } catch {
+      this.sendError(ctx, 413, 'Payload Too Large');
+      return undefined;
+    }
+  }
+
+  /** The repo if the caller may write to it: its namespace's user or a member org, with a write token, not locked. */
+  private writableRepo(ctx: Ctx, pullRequest = false): Repo | undefined {
+    const token = ctx.auth.token;
+    if (!token) {
+      this.sendError(ctx, 401, NOT_FOUND_ANON);
+      return undefined;
+    }
+    const repo = this.visibleRepo(ctx);
+    if (!repo) return undefined;
+    if (this.disabled.has(repo.id)) {
+      this.sendError(ctx, 403, 'Access to this resource is disabled.');
+      return undefined;
+    }
+    // A community pull request needs only a write token on a public repo; a push needs the namespace.
+    const allowed = token.role !== 'read' && (ownsNamespace(token, repo.author) || (pullRequest && !repo.private));
+    if (!allowed) {
+      this.sendError(ctx, 403, 'Forbidden: pass create_pr=1');
+      return undefined;
+    }
+    return repo;
+  }
+
+  private async createRepoRoute(ctx: Ctx): Promise<void> {
+    const body = await this.body(ctx, 32 << 20);
+    if (body === undefined) return;
+    const token = ctx.auth.token;
+    if (!token) {
+      this.sendError(ctx, 401, NOT_FOUND_ANON);
+      return;
+    }
+    let spec: { name?: unknown; organization?: unknown; type?: unknown; visibility?: unknown; private?: unknown; files?: { path?: unknown; content?: unknown }[] };
+    try {
+      spec = JSON.parse(body) as typeof spec;
+    } catch {
+      this.sendError(ctx, 400, 'Invalid JSON body');
+      return;
+    }
+    const namespace = typeof spec.organization === 'string' ? spec.organization : token.user;
+    const id = `${namespace}/${String(spec.name)}`;
+    if ((spec.type ?? 'model') !== 'model' || typeof spec.name !== 'string' || !/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(id)) {
+      this.sendError(ctx, 400, `Invalid repo name ${JSON.stringify(id)}`);
+      return;
+    }
+    // huggingface_hub PR #2053: the Hub's answer for a read token or a namespace that is not the caller's.
+    if (token.role === 'read' || !ownsNamespace(token, namespace)) {
+      this.sendError(ctx, 403, "You don't have the rights to create a model under this namespace");
+      return;
+    }
+    if (this.canonicalId(id) !== undefined) {
+      this.sendJson(ctx, 409, { error: 'You already created this model repo', url: `${this.url}/${this.canonicalId(id)}` }, { 'X-Error-Message': 'You already created this model repo' });
+      return;
+    }
+    const files: Record<string, FileInput> = {};
+    for (const f of spec.files ?? []) if (typeof f.path === 'string' && typeof f.content === 'string') files[f.path] = Buffer.from(f.content, 'base64');
+    const isPrivate = spec.visibility === 'private' || spec.private === true;
+    await this.addRepo({ id, private: isPrivate, files, message: 'initial commit', author: token.user });
+    const repo = this.mustRepo(id);
+    this.sendJson(ctx, 200, { url: `${this.url}/${id}`, name: id, id: repo.objectId });
+  }
+
+  private async preupload(ctx: Ctx): Promise<void> {
+    const body = await this.body(ctx, 32 << 20);
+    if (body === undefined) return;
+    if (!this.writableRepo(ctx, isTrue(ctx.url.searchParams.get('create_pr')))) return;
+    await this.answer(ctx, preuploadModes(body));
+  }
+
+  private async lfsBatch(ctx: Ctx): Promise<void> {
+    const body = await this.body(ctx, 32 << 20);
+    if (body === undefined) return;
+    // The batch carries `ref` for pushes and none for pull requests.
+    let request: { operation?: unknown; transfers?: unknown; hash_algo?: unknown; ref?: unknown; objects?: { oid?: unknown; size?: unknown }[] };
+    try {
+      request = JSON.parse(body) as typeof request;
+    } catch {
+      this.sendError(ctx, 400, 'Invalid JSON body');
+      return;
+    }
+    if (!this.writableRepo(ctx, request.ref === undefined)) return;
+    if (request.operation !== 'upload' || (request.hash_algo !== undefined && request.hash_algo !== 'sha_256')) {
+      this.sendError(ctx, 400, 'Only upload with sha_256 is supported');
+      return;
+    }
+    const repoId = ctx.entry.repo ?? '';
+    const objects = (request.objects ?? []).map((o) =>
+      this.uploads.batchObject(this.store, this.cdnUrl, this.url, repoId, String(o.oid), Number(o.size), (oid) => this.repoHasObject(repoId, oid)));
+    // Xet is never offered: the reply's transfer is basic, so the client falls back (§1 "Xet: is it required?").
+    this.send(ctx, 200, JSON.stringify({ transfer: 'basic', objects }), { 'Content-Type': 'application/vnd.git-lfs+json' });
+  }
+
+  private async completeMultipart(ctx: Ctx): Promise<void> {
+    const body = await this.body(ctx);
+    if (body === undefined) return;
+    await this.answer(ctx, await this.uploads.complete(ctx.url, body, this.store, this.objectStored));
+  }
+
+  private async commitRoute(ctx: Ctx, rev: string): Promise<void> {
+    const body = await this.body(ctx, 1 << 30);
+    if (body === undefined) return;
+    const pullRequest = isTrue(ctx.url.searchParams.get('create_pr'));
+    const repo = this.writableRepo(ctx, pullRequest);
+    if (!repo) return;
+    const parsed = parseCommit(body, this.store, (oid) => this.repoHasObject(repo.id, oid));
+    if ('status' in parsed) {
+      await this.answer(ctx, parsed);
+      return;
+    }
+    const headId = repo.branches.get(rev);
+    if (headId === undefined) {
+      this.sendError(ctx, 404, `Invalid rev id: ${rev}`, 'RevisionNotFound');
+      return;
+    }
+    if (parsed.parentCommit !== undefined && !pullRequest && parsed.parentCommit !== headId) {
+      this.sendError(ctx, 412, 'A commit has happened since. Please refresh and try again.');
+      return;
+    }
+    const parentId = pullRequest && parsed.parentCommit !== undefined ? parsed.parentCommit : headId;
+    const parent = repo.commits.get(parentId);
+    if (!parent) {
+      this.sendError(ctx, 404, `Invalid rev id: ${parentId}`, 'RevisionNotFound');
+      return;
+    }
+    const message = parsed.description ? `${parsed.summary}\n\n${parsed.description}` : parsed.summary;
+    let commit: Commit;
+    try {
+      commit = await buildCommit(this.store, repo, parent, { files: parsed.files, delete: parsed.deletes, message, author: ctx.auth.token?.user ?? repo.author });
+    } catch (error) {
+      this.sendError(ctx, 422, (error as Error).message.replace(/^hub-server: /, ''));
+      return;
+    }
+    repo.commits.set(commit.id, commit);
+    let branch = rev;
+    if (pullRequest) {
+      let n = 1;
+      while (repo.branches.has(`refs/pr/${n}`)) n += 1;
+      branch = `refs/pr/${n}`;
+    }
+    repo.branches.set(branch, commit.id);
+    const answer: Record<string, unknown> = { commitOid: commit.id, commitUrl: `${this.url}/${repo.id}/commit/${commit.id}`, hookOutput: '', success: true };
+    if (pullRequest) answer.pullRequestUrl = `${this.url}/${repo.id}/discussions/${branch.slice('refs/pr/'.length)}`;
+    await this.answer(ctx, { status: 200, json: answer });
+  }
+
+  /** `POST /api/models/{repo}/tag/{rev}` with `{tag, message?}` (huggingface_hub `create_tag`); 409 when it exists. */
+  private async tagRoute(ctx: Ctx, rev: string): Promise<void> {
+    const body = await this.body(ctx);
+    if (body === undefined) return;
+    const repo = this.writableRepo(ctx);
+    if (!repo) return;
+    let tag: unknown;
+    try {
+      tag = (JSON.parse(body) as { tag?: unknown }).tag;
+    } catch {
+      tag = undefined;
+    }
+    if (typeof tag !== 'string' || !/^[\w.\-/]+$/.test(tag)) {
+      this.sendError(ctx, 400, 'Invalid tag name');
+      return;
+    }
+    const commit = this.commitFor(ctx, repo, rev);
+    if (!commit) return;
+    if (repo.tags.has(tag)) {
+      this.sendError(ctx, 409, `Tag ${tag} already exists`);
+      return;
+    }
+    repo.tags.set(tag, commit.id);
+    await this.answer(ctx, { status: 200, json: {} });
+  }
+
   // ---------------------------------------------------------------- content routes
 
   /** §2.4: LFS → 302 to a signed CDN URL; public small files → 307 to resolve-cache; otherwise the bytes. */
@@ -891,13 +1187,29 @@ export class HubServerImpl {
   /** The CDN: signed, expiring URLs (403 like S3 once expired); no gate, no X-Linked-*, an ETag of its own. */
   private async routeCdn(ctx: Ctx): Promise<void> {
     const entry = ctx.entry;
-    entry.route = 'cdn';
     const q = ctx.url.searchParams;
     const segs = ctx.url.pathname.split('/').slice(1);
+    entry.route = ctx.req.method === 'PUT' && segs[0] === 'lfs-upload' ? 'lfs-upload' : 'cdn';
     const sha256 = segs[0] === 'cdn-lfs' && segs.length === 2 ? (segs[1] ?? '') : '';
     entry.repo = q.get('repo') ?? undefined;
     entry.file = q.get('path') ?? undefined;
     if (this.statusFault(ctx)) return;
+    if (ctx.req.method === 'PUT' && segs[0] === 'lfs-upload' && segs.length === 2) {
+      entry.route = 'lfs-upload';
+      // A held PUT swallows its body and stores nothing: an upload stuck on the wire (kill -9 tests). The body is
+      // read so that a client that goes away is noticed (a paused socket would not see the close).
+      const hold = this.takeFault(ctx, 'hold');
+      if (hold?.kind === 'hold') {
+        ctx.req.resume();
+        await this.holdOn(ctx, hold.ms);
+        if (!ctx.res.destroyed && !ctx.res.writableEnded) this.send(ctx, 503, 'held upload released', {});
+        return;
+      }
+      const drop = this.takeFault(ctx, 'drop-upload');
+      const answer = await this.uploads.put(ctx.req, ctx.url, this.store, drop?.kind === 'drop-upload' ? drop.afterBytes : undefined, this.objectStored);
+      await this.answer(ctx, answer, false);
+      return;
+    }
     const xml = (code: string, message: string): string =>
       `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
     const xmlType = { 'Content-Type': 'application/xml' };
