@@ -12,6 +12,30 @@ import { readRegularFile } from '../fs/regular-file.ts';
 /** The architectures convert_hf_to_gguf.py maps to MODEL_ARCH.LLAMA that this converter handles (dense, no MoE). */
 const LLAMA_ARCHITECTURES = ['LlamaForCausalLM', 'LLaMAForCausalLM'];
 
+/**
+ * Llama-family architectures this converter refuses with their own reason. Mllama: llama.cpp of 2026-09-12 has no
+ * converter, no `mllama` architecture and no mmproj for it (convert_hf_to_gguf.py logs "Model
+ * MllamaForConditionalGeneration is not supported", llama.cpp #9663, #13805); Ollama's single-file mllama GGUF is
+ * its own engine's format, not one llama.cpp loads (shared/research/publish-sign-quant2.md §5).
+ */
+const KNOWN_UNCONVERTED: Record<string, { code: string; reason: string; hint: string }> = {
+  MllamaForConditionalGeneration: {
+    code: 'CONVERT_MLLAMA_UNSUPPORTED',
+    reason: 'llama.cpp has no converter and no GGUF architecture for Llama 3.2 Vision (Mllama), so no GGUF of it would load in llama.cpp',
+    hint: 'Quantize the text-only Llama 3.2 models (1B, 3B) or Llama 3.3; for the Vision models use a runtime with its own Mllama support.',
+  },
+  Llama4ForConditionalGeneration: {
+    code: 'CONVERT_LLAMA4_NOT_BUILT',
+    reason: 'Llama 4 (mixture of experts, vision encoder) conversion is not built in this version of llama-dist',
+    hint: 'Convert it with llama.cpp\'s convert_hf_to_gguf.py, then run llama quantize on the GGUF.',
+  },
+  Llama4ForCausalLM: {
+    code: 'CONVERT_LLAMA4_NOT_BUILT',
+    reason: 'Llama 4 (mixture of experts) conversion is not built in this version of llama-dist',
+    hint: 'Convert it with llama.cpp\'s convert_hf_to_gguf.py, then run llama quantize on the GGUF.',
+  },
+};
+
 /** The model's config.json (Hugging Face), as far as the converter needs it; not the tool's own configuration. */
 export interface HfModelConfig {
   architecture: string;
@@ -142,6 +166,13 @@ export async function readHfModelConfig(dir: string): Promise<HfModelConfig> {
   }
   const architectures = Array.isArray(raw.architectures) ? raw.architectures : [];
   const architecture = typeof architectures[0] === 'string' ? architectures[0] : String(raw.model_type ?? 'unknown');
+  const known = KNOWN_UNCONVERTED[architecture];
+  if (known !== undefined) {
+    throw new UsageError(known.code, `architecture ${architecture} is not supported: ${known.reason}`, {
+      hint: known.hint,
+      details: { architecture, file: path },
+    });
+  }
   if (!LLAMA_ARCHITECTURES.includes(architecture)) {
     throw new UsageError('CONVERT_UNSUPPORTED_ARCHITECTURE', `architecture ${architecture} is not supported`, {
       hint: 'llama quantize converts LlamaForCausalLM checkpoints (Llama 1, 2, 3, 3.1, 3.2, 3.3). Convert other models with llama.cpp.',

@@ -80,3 +80,20 @@ test('through the CLI: exit 2 and the key in the message (before: exit 1 "out of
   assert.match(r.stderr, /max_position_embeddings/);
   await withConfig(() => {});
 });
+
+test('Llama 3.2 Vision (Mllama) and Llama 4: exit 2 with the reason, nothing written (issue 14 §3)', async () => {
+  for (const [architecture, code, reason] of [
+    ['MllamaForConditionalGeneration', 'CONVERT_MLLAMA_UNSUPPORTED', /llama\.cpp has no converter/],
+    ['Llama4ForConditionalGeneration', 'CONVERT_LLAMA4_NOT_BUILT', /not built/],
+  ] as const) {
+    await withConfig((c) => { c.architectures = [architecture]; });
+    const out = join(root, 'vision.gguf');
+    const r = await runCli(['quantize', dir, '--type', 'F16', '--out', out, '--device', 'cpu', '--json'], { cwd: root });
+    assert.equal(r.code, 2, r.stderr);
+    const error = (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error;
+    assert.equal(error.code, code);
+    assert.match(error.message, reason);
+    await assert.rejects(readFile(out), { code: 'ENOENT' });
+  }
+  await withConfig(() => {});
+});
