@@ -66,6 +66,11 @@ export class QuantPool {
     this.inlineBelow = options.inlineBelow ?? 65536;
   }
 
+  /** Start the workers now (they load their modules and WebAssembly), e.g. while the input's header is read. */
+  warm(): void {
+    if (!this.closed) this.start();
+  }
+
   private start(): void {
     if (this.workers.length > 0) return;
     for (let i = 0; i < this.size; i++) {

@@ -122,8 +122,20 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
       hint: 'Leave it out for the default (32 MiB).',
     });
   }
-  const source = await openModelSource(options.input, cwd, options.cacheDir ?? resolveCacheDir(undefined, env));
+  // Start-up work runs side by side: the workers start and the GPU probe (a child process) runs while the input's
+  // header is read; an input error still comes first, as before.
   const pool = new QuantPool({ threads });
+  pool.warm();
+  const selecting = selectQuantDevice(device, { env, ...(options.onRuntimeOutput !== undefined ? { onRuntimeOutput: options.onRuntimeOutput } : {}) });
+  selecting.catch(() => {}); // observed below; an input error must not leave it unhandled
+  let source: ModelSource;
+  try {
+    source = await openModelSource(options.input, cwd, options.cacheDir ?? resolveCacheDir(undefined, env));
+  } catch (error) {
+    await pool.close();
+    (await selecting.catch(() => undefined))?.quantizer?.destroy();
+    throw error;
+  }
   const scratch = new SharedScratch();
   let choice: QuantDeviceChoice | undefined;
   try {
@@ -133,7 +145,7 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
     }
     const plan = planQuantization(source, ftype, options.pure === true);
     // once for the whole model; `gpu` with no adapter throws exit 7 naming what is missing
-    choice = await selectQuantDevice(device, { env, ...(options.onRuntimeOutput !== undefined ? { onRuntimeOutput: options.onRuntimeOutput } : {}) });
+    choice = await selecting;
     throwIfInterrupted(options.signal);
     onProgress({ type: 'message', level: 'info', text: choice.note });
     const gpu = choice.quantizer;
@@ -209,7 +221,7 @@ export async function quantize(options: QuantizeOptions): Promise<QuantizeResult
       deviceNote: choice.note,
     };
   } finally {
-    choice?.quantizer?.destroy();
+    (choice ?? (await selecting.catch(() => undefined)))?.quantizer?.destroy();
     await pool.close();
     await source.close();
   }
