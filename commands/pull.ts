@@ -31,7 +31,7 @@ export default class Pull extends LlamaCommand {
     lock: Flags.string({ description: 'Lockfile to create or update. Default: pull.lock in the configuration, else llama.lock.json.' }),
     frozen: Flags.boolean({ description: 'Fetch exactly what the lockfile pins and re-hash every file; exit 4 if the hub or the disk differs; never update it.' }),
     'force-download': Flags.boolean({ description: 'Download every file again even when a verified copy is here (as hf download --force-download).' }),
-    concurrency: Flags.integer({ description: 'Connections in all. Default: pull.concurrency in the configuration, else 8.', min: 1, max: 64 }),
+    concurrency: Flags.integer({ description: 'Connections in all, at most 8 to one file. Default: pull.concurrency in the configuration, else 32.', min: 1, max: 64 }),
     offline: Flags.boolean({ description: 'No network (also HF_HUB_OFFLINE=1): succeed from the cache/local dir when the locked files are there and verify.' }),
   };
 

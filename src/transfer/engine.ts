@@ -34,7 +34,19 @@ import { Piece, PieceFetcher, diskError, saveAttempt, type Attempt } from './pie
 import { ResumeRecord, discardPartial, expectedKey, loadState, statePath, type SavedState, type TransferOutcome, type TransferTarget } from './resume-state.ts';
 import { Semaphore } from './semaphore.ts';
 
+/** The largest piece; a smaller file is cut into one piece per connection it may use, down to MIN_PIECE_SIZE. */
 export const DEFAULT_PIECE_SIZE = 16 * 1024 * 1024;
+const MIN_PIECE_SIZE = 1024 * 1024;
+/**
+ * Connections one file may use, as download managers do per download (aria2c -x8 -s8, hf_transfer): more to one
+ * file stop paying off, and across several files the shared budget (`concurrency`) goes to the others.
+ */
+export const CONNECTIONS_PER_FILE = 8;
+/**
+ * Connections in all for a pull (`--concurrency`): with CONNECTIONS_PER_FILE to each, four large files transfer at
+ * full width at once, as `aria2c -x8 -s8 -j4` does.
+ */
+export const DEFAULT_CONCURRENCY = 32;
 const MAX_PIECES = 4096;
 /** From this size on, hashing runs on a worker thread beside the transfer (its start-up costs a few ms). */
 const WORKER_HASH_MIN_SIZE = 32 * 1024 * 1024;
@@ -45,7 +57,11 @@ export interface EngineOptions {
   authHeaders?: Record<string, string>;
   /** The HTTP client's GET. Default: a new own client (http.ts) for this engine. */
   get?: HttpGet;
+  /** Connections in all, over every file of this engine. */
   concurrency?: number;
+  /** Connections one file may use (default CONNECTIONS_PER_FILE, at most `concurrency`). */
+  connectionsPerFile?: number;
+  /** Fixed piece size; default: the file cut into one piece per connection, between 1 MiB and 16 MiB. */
   pieceSize?: number;
   /** Bytes that may wait in memory ahead of the hash cursor, over all files. */
   memoryBudget?: number;
@@ -63,7 +79,7 @@ export interface EngineOptions {
 }
 
 export class TransferEngine {
-  readonly #o: Required<Omit<EngineOptions, 'authHeaders' | 'signal' | 'onProgress' | 'get'>> & Pick<EngineOptions, 'authHeaders' | 'signal' | 'onProgress'>;
+  readonly #o: Required<Omit<EngineOptions, 'authHeaders' | 'signal' | 'onProgress' | 'get' | 'pieceSize'>> & Pick<EngineOptions, 'authHeaders' | 'signal' | 'onProgress' | 'pieceSize'>;
   readonly #fetcher: PieceFetcher;
   #reserved = 0;
   #waiters: Array<() => void> = [];
@@ -73,8 +89,8 @@ export class TransferEngine {
   constructor(options: EngineOptions) {
     const { get, ...rest } = options;
     this.#o = {
-      concurrency: 8,
-      pieceSize: DEFAULT_PIECE_SIZE,
+      concurrency: DEFAULT_CONCURRENCY,
+      connectionsPerFile: CONNECTIONS_PER_FILE,
       memoryBudget: 256 * 1024 * 1024,
       retry: DEFAULT_RETRY,
       fileAttempts: 3,
@@ -153,9 +169,14 @@ export class TransferEngine {
     });
   }
 
+  #perFile(): number {
+    return Math.max(1, Math.min(this.#o.connectionsPerFile, this.#o.concurrency));
+  }
+
   /** Cut the file into pieces, continuing an earlier run's cut when its record is there. */
   #plan(target: TransferTarget, state: SavedState | undefined, singleStream: boolean): { pieces: Piece[]; pieceSize: number } {
-    const pieceSize = singleStream ? Math.max(1, target.size) : Math.max(this.#o.pieceSize, Math.ceil(target.size / MAX_PIECES));
+    const cut = this.#o.pieceSize ?? Math.min(DEFAULT_PIECE_SIZE, Math.max(MIN_PIECE_SIZE, Math.ceil(target.size / this.#perFile())));
+    const pieceSize = singleStream ? Math.max(1, target.size) : Math.max(cut, Math.ceil(target.size / MAX_PIECES));
     // A resumed partial keeps the cut of the run that started it, so its per-piece counts stay meaningful.
     const usedPieceSize = state ? state.pieceSize : pieceSize;
     const pieces: Piece[] = [];
@@ -211,7 +232,8 @@ export class TransferEngine {
     const hasher = target.size >= WORKER_HASH_MIN_SIZE ? new WorkerHasher(hashOptions) : new StreamingHasher(hashOptions);
     const hashing = this.#hashInOrder(att, hasher).catch(fail);
 
-    const window = Math.max(2, this.#o.concurrency);
+    // Pieces in flight for this file: its share of the connections (the shared semaphore bounds the total).
+    const window = Math.max(2, this.#perFile());
     const inflight = new Set<Promise<void>>();
     let next = 0;
     try {
@@ -225,9 +247,12 @@ export class TransferEngine {
           const ahead = p.index > att.cursor;
           if (ahead) {
             const need = p.length - p.received;
-            if (p.index >= att.cursor + window || this.#reserved + need > this.#o.memoryBudget) break;
-            this.#reserved += need;
-            p.reserved = need;
+            if (p.index >= att.cursor + window) break;
+            if (this.#reserved + need > this.#o.memoryBudget) p.spill = true;
+            else {
+              this.#reserved += need;
+              p.reserved = need;
+            }
           }
           next++;
           const run: Promise<void> = this.#fetcher
@@ -289,6 +314,21 @@ export class TransferEngine {
       let hashed = p.diskBytes;
       while (hashed < p.length) {
         if (att.failure !== undefined) return;
+        if (p.spill) {
+          // written and let go (memory budget spent): read back what is on disk so far
+          if (p.received > hashed) {
+            const from = hashed;
+            hashed = p.received;
+            try {
+              await hashRange(att.target.partialPath, p.start + from, hashed - from, hasher);
+            } catch (error) {
+              throw new RestartFile('inconsistent', `the partial file is shorter than what was written to it (${(error as Error).message})`);
+            }
+          } else {
+            await p.next();
+          }
+          continue;
+        }
         const batch = p.queue.shift();
         if (batch) {
           for (const chunk of batch.chunks) hashed += chunk.length;

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { LlamaConfig } from '../config/schema.ts';
 import { DEFAULT_LOCKFILE } from '../integrity/lockfile.ts';
 import { formatBytes } from '../util/bytes.ts';
+import { DEFAULT_CONCURRENCY } from './engine.ts';
 import type { PullOptions, PullResult } from './pull.ts';
 
 /** The configuration file's `pull` section. */
@@ -38,7 +39,6 @@ export interface ResolveContext {
   env?: Record<string, string | undefined>;
 }
 
-export const DEFAULT_CONCURRENCY = 8;
 
 export function resolvePullOptions(request: PullRequest, context: ResolveContext = {}): PullOptions {
   const settings = context.settings ?? {};

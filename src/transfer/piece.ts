@@ -35,6 +35,11 @@ export class Piece {
   readonly diskBytes: number;
   /** Bytes reserved from the shared memory budget (pieces issued ahead of the cursor). */
   reserved = 0;
+  /**
+   * Issued ahead of the cursor when the memory budget was spent: its bytes are written and let go at once, and the
+   * hasher reads them back from the partial (the page cache) when it gets there, so connections never wait on memory.
+   */
+  spill = false;
   /** Batches on disk, waiting for the hasher (in order). */
   readonly queue: WrittenBatch[] = [];
   #wake: (() => void) | undefined;
@@ -215,7 +220,12 @@ export class PieceFetcher {
           position += bytes;
           p.received += bytes;
           att.done += bytes;
-          p.push({ chunks: batch, release: giveBack });
+          if (p.spill) {
+            for (const chunk of batch) giveBack(chunk);
+            p.wakeUp();
+          } else {
+            p.push({ chunks: batch, release: giveBack });
+          }
           att.onDone?.(att.done);
           void saveAttempt(att, false);
         };

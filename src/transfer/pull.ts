@@ -14,7 +14,7 @@ import { compareLockToHub, listLockedCommit, lockMismatch } from '../integrity/l
 import { describeDigest, digestsMatch, matchingRecord, writeVerificationRecord, type ExpectedDigests } from '../integrity/record.ts';
 import { DEFAULT_LOCKFILE, emptyLockfile, readLockfile, serializeLockfile, writeLockfile } from '../integrity/lockfile.ts';
 import { checkSpace, freeBytes } from './disk.ts';
-import { TransferEngine } from './engine.ts';
+import { DEFAULT_CONCURRENCY, TransferEngine } from './engine.ts';
 import { HttpClient } from './http.ts';
 import { discardPartial, partialBytes, type TransferTarget } from './resume-state.ts';
 import { CacheLayout, LocalDirLayout, type Layout, type PlacedFile } from './layout.ts';
@@ -84,7 +84,7 @@ async function pullRepo(options: PullOptions): Promise<PullResult> {
   const locked = lock?.repos[repo];
   const localDir = options.localDir ? resolvePath(cwd, options.localDir) : undefined;
   const layout: Layout = localDir ? new LocalDirLayout(localDir) : new CacheLayout(resolvePath(cwd, resolveCacheDir(options.cacheDir, env)), repo);
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY));
 
   if (options.frozen && !locked) {
     throw new UsageError('LOCK_MISSING', `--frozen needs ${repo} in the lockfile ${lockPath ?? '(none)'}, and it is not there.`, {

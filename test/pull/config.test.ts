@@ -45,7 +45,7 @@ test('resolvePullOptions: what the CLI does, for a program that imports the libr
   const flagsWin = resolvePullOptions({ repo: 'acme/Open', endpoint: 'http://other', lock: 'mine.json', concurrency: 5 }, { settings: { endpoint: 'http://hub.example', lock: 'locks/x.json', concurrency: 3 }, baseDir: dir });
   assert.deepEqual([flagsWin.endpoint, flagsWin.lockfile, flagsWin.concurrency], ['http://other', 'mine.json', 5]);
   assert.equal(resolvePullOptions({ repo: 'acme/Open' }).lockfile, 'llama.lock.json');
-  assert.equal(resolvePullOptions({ repo: 'acme/Open' }).concurrency, 8);
+  assert.equal(resolvePullOptions({ repo: 'acme/Open' }).concurrency, 32);
 
   // The library resolves relative paths from the cwd it is given, not the process's.
   const hub = await startHubServer();
