@@ -196,3 +196,19 @@ test('a link without * or without https is a usage error; model ids map to Meta 
   assert.equal(metaFolder('meta-llama/Llama-2-7b-chat'), 'llama-2-7b-chat');
   assert.equal(metaFolder('Llama-3.1-405B-MP16'), 'Llama-3.1-405B-MP16');
 });
+
+test('llama verify checks a Meta download from the lockfile (meta:<folder> entry) and catches a changed byte', async (t) => {
+  const { verify } = await import('../../src/integrity/verify.ts');
+  const cdn = await startMetaCdn({ folders: { [FOLDER]: release() } });
+  t.after(() => cdn.close());
+  const dir = await tempDir(t, 'llama-meta-');
+  await pullMeta({ modelId: FOLDER, url: cdn.presignedUrl, localDir: join(dir, 'model'), lockfile: join(dir, 'llama.lock.json'), env: {} });
+  const report = await verify({ cwd: dir, env: {} });
+  assert.equal(report.repo, `meta:${FOLDER}`);
+  assert.equal(report.ok, true, JSON.stringify(report.files.filter((f) => f.status !== 'ok')));
+  assert.equal(report.counts.ok, 5);
+  await writeFile(join(dir, 'model', 'params.json'), '{"dim": 65}\n');
+  const after = await verify({ cwd: dir, env: {} });
+  assert.equal(after.ok, false);
+  assert.deepEqual(after.files.filter((f) => f.status !== 'ok').map((f) => f.path), ['params.json']);
+});
