@@ -1,10 +1,13 @@
+import { resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
+import { UsageError } from '../src/errors.ts';
 import { LlamaCommand } from '../src/cli/base-command.ts';
 import { registerSecret } from '../src/redact.ts';
 import { formatBytes } from '../src/util/bytes.ts';
 import { describePull, resolvePullOptions } from '../src/transfer/options.ts';
 import { pull, type PullResult } from '../src/transfer/pull.ts';
 import { pullFromRegistry, type OciPullResult } from '../src/publish/oci-pull.ts';
+import { describeMetaPull, pullMeta, type MetaPullResult } from '../src/meta/pull.ts';
 
 export default class Pull extends LlamaCommand {
   static override summary = 'Download a model repo at one pinned commit, verifying every byte, into the HF cache or a folder.';
@@ -14,10 +17,11 @@ export default class Pull extends LlamaCommand {
     '<%= config.bin %> pull meta-llama/Llama-3.2-1B',
     '<%= config.bin %> pull meta-llama/Llama-3.2-1B config.json tokenizer.json --local-dir ./model',
     '<%= config.bin %> pull meta-llama/Llama-3.2-1B --frozen --lock release/llama.lock.json',
+    "<%= config.bin %> pull meta:Llama-3.2-1B --url 'https://llama3-2.llamameta.net/*?Policy=…&Signature=…&Key-Pair-Id=…' --local-dir ./Llama-3.2-1B",
   ];
   static override strict = false;
   static override args = {
-    repo: Args.string({ description: 'Model repo id (org/name), or oci://REGISTRY/REPO:TAG for a model artifact.', required: true }),
+    repo: Args.string({ description: 'Model repo id (org/name), oci://REGISTRY/REPO:TAG for a model artifact, or meta:MODEL for the download Meta e-mails a link for (with --url or --manifest).', required: true }),
     paths: Args.string({ description: 'Files or folders (dir/) to fetch; default the whole repo. More may follow.' }),
   };
   static override flags = {
@@ -32,12 +36,37 @@ export default class Pull extends LlamaCommand {
     frozen: Flags.boolean({ description: 'Fetch exactly what the lockfile pins and re-hash every file; exit 4 if the hub or the disk differs; never update it.' }),
     'force-download': Flags.boolean({ description: 'Download every file again even when a verified copy is here (as hf download --force-download).' }),
     concurrency: Flags.integer({ description: 'Connections in all, at most 8 to one file. Default: pull.concurrency in the configuration, else 32.', min: 1, max: 64 }),
+    url: Flags.string({ description: "meta:MODEL only: the presigned link from Meta's e-mail (in single quotes). Its query string is a secret: never printed or locked." }),
+    manifest: Flags.string({ description: "meta:MODEL only: llama-stack's manifest file (JSON with models[].files and expires_on) instead of --url." }),
     offline: Flags.boolean({ description: 'No network (also HF_HUB_OFFLINE=1): succeed from the cache/local dir when the locked files are there and verify.' }),
   };
 
-  async run(): Promise<PullResult | OciPullResult> {
+  async run(): Promise<PullResult | OciPullResult | MetaPullResult> {
     const { args, argv, flags } = await this.parseInput(Pull);
     registerSecret(flags.token);
+    if (args.repo.startsWith('meta:')) {
+      // Meta's presigned download: every file checked against checklist.chk (md5), sha256 locked.
+      const { config, baseDir } = await this.loadConfig();
+      const lock = flags.lock ?? (config.pull?.lock !== undefined ? resolve(baseDir, config.pull.lock) : undefined);
+      const meta = await pullMeta({
+        modelId: args.repo.slice('meta:'.length),
+        ...(flags.url !== undefined ? { url: flags.url } : {}),
+        ...(flags.manifest !== undefined ? { manifest: flags.manifest } : {}),
+        ...(flags['local-dir'] ? { localDir: flags['local-dir'] } : {}),
+        ...(lock ? { lockfile: lock } : {}),
+        forceDownload: flags['force-download'],
+        ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : config.pull?.concurrency !== undefined ? { concurrency: config.pull.concurrency } : {}),
+        onProgress: this.progress,
+        signal: this.abortSignal,
+      });
+      for (const line of describeMetaPull(meta)) this.say(line);
+      return meta;
+    }
+    if (flags.url !== undefined || flags.manifest !== undefined) {
+      throw new UsageError('FLAG_NEEDS_META', '--url and --manifest are for Meta downloads only (llama pull meta:MODEL --url …).', {
+        hint: 'Drop the flag, or name the model as meta:MODEL.',
+      });
+    }
     if (args.repo.startsWith('oci://')) {
       // An OCI model artifact (llama publish --to oci://…): credentials from the docker config; every digest checked.
       const oci = await pullFromRegistry({ reference: args.repo, ...(flags['local-dir'] ? { localDir: flags['local-dir'] } : {}), onProgress: this.progress, signal: this.abortSignal });

@@ -13,16 +13,25 @@ export interface Digests {
   sha256: string;
   /** Git blob sha1; present only when asked for (non-LFS files). */
   gitSha1?: string;
+  /** md5; present only when asked for (Meta's checklist.chk publishes md5 only). */
+  md5?: string;
   size: number;
+}
+
+export interface HasherOptions {
+  gitSha1ForSize?: number;
+  md5?: boolean;
 }
 
 /** Incremental hasher: feed bytes in file order, then `digest()`. */
 export class StreamingHasher {
   readonly #sha256: Hash = createHash('sha256');
   readonly #gitSha1: Hash | undefined;
+  readonly #md5: Hash | undefined;
   #size = 0;
 
-  constructor(options: { gitSha1ForSize?: number } = {}) {
+  constructor(options: HasherOptions = {}) {
+    if (options.md5) this.#md5 = createHash('md5');
     if (options.gitSha1ForSize !== undefined) {
       this.#gitSha1 = createHash('sha1');
       this.#gitSha1.update(`blob ${options.gitSha1ForSize}\0`);
@@ -34,6 +43,7 @@ export class StreamingHasher {
     for (const chunk of chunks instanceof Uint8Array ? [chunks] : chunks) {
       this.#sha256.update(chunk);
       this.#gitSha1?.update(chunk);
+      this.#md5?.update(chunk);
       this.#size += chunk.byteLength;
     }
     onHashed?.();
@@ -46,6 +56,7 @@ export class StreamingHasher {
   digest(): Digests {
     const out: Digests = { sha256: this.#sha256.digest('hex'), size: this.#size };
     if (this.#gitSha1) out.gitSha1 = this.#gitSha1.digest('hex');
+    if (this.#md5) out.md5 = this.#md5.digest('hex');
     return out;
   }
 }
@@ -75,7 +86,7 @@ export async function hashRange(path: string, start: number, length: number, has
 }
 
 /** Hash a whole file in one read pass: sha256, and the git blob sha1 too when `gitSha1` is set. */
-export async function hashFile(path: string, options: { gitSha1?: boolean; signal?: AbortSignal | undefined } = {}): Promise<Digests> {
+export async function hashFile(path: string, options: { gitSha1?: boolean; md5?: boolean; signal?: AbortSignal | undefined } = {}): Promise<Digests> {
   const handle = await open(path, 'r');
   let size: number;
   try {
@@ -83,7 +94,7 @@ export async function hashFile(path: string, options: { gitSha1?: boolean; signa
   } finally {
     await handle.close();
   }
-  const hasher = new StreamingHasher(options.gitSha1 ? { gitSha1ForSize: size } : {});
+  const hasher = new StreamingHasher({ ...(options.gitSha1 ? { gitSha1ForSize: size } : {}), ...(options.md5 ? { md5: true } : {}) });
   await hashRange(path, 0, size, hasher, options.signal);
   return hasher.digest();
 }
@@ -105,7 +116,7 @@ parentPort.on('message', (m) => {
   if (m.type === 'open') {
     const sha1 = m.gitSha1ForSize === undefined ? undefined : createHash('sha1');
     if (sha1) sha1.update('blob ' + m.gitSha1ForSize + '\\0');
-    states.set(m.id, { sha256: createHash('sha256'), sha1, size: 0 });
+    states.set(m.id, { sha256: createHash('sha256'), sha1, md5: m.md5 ? createHash('md5') : undefined, size: 0 });
   } else if (m.type === 'data') {
     const s = states.get(m.id);
     let length = 0;
@@ -113,6 +124,7 @@ parentPort.on('message', (m) => {
       const b = ArrayBuffer.isView(buf) ? buf : new Uint8Array(buf);
       s.sha256.update(b);
       if (s.sha1) s.sha1.update(b);
+      if (s.md5) s.md5.update(b);
       length += b.byteLength;
     }
     s.size += length;
@@ -120,14 +132,14 @@ parentPort.on('message', (m) => {
   } else if (m.type === 'digest') {
     const s = states.get(m.id);
     states.delete(m.id);
-    parentPort.postMessage({ type: 'digest', id: m.id, sha256: s.sha256.digest('hex'), gitSha1: s.sha1 ? s.sha1.digest('hex') : undefined, size: s.size });
+    parentPort.postMessage({ type: 'digest', id: m.id, sha256: s.sha256.digest('hex'), gitSha1: s.sha1 ? s.sha1.digest('hex') : undefined, md5: s.md5 ? s.md5.digest('hex') : undefined, size: s.size });
   } else if (m.type === 'drop') {
     states.delete(m.id);
   }
 });
 `;
 
-type WorkerReply = { type: string; id: number; length?: number; sha256?: string; gitSha1?: string; size?: number };
+type WorkerReply = { type: string; id: number; length?: number; sha256?: string; gitSha1?: string; md5?: string; size?: number };
 
 /**
  * Hash workers shared by all WorkerHashers of the process: a worker costs a thread and tens of ms of start-up, and
@@ -176,7 +188,7 @@ export class WorkerHasher {
   #result: ((d: Digests) => void) | undefined;
   #failure: Error | undefined;
 
-  constructor(options: { gitSha1ForSize?: number; maxInFlight?: number } = {}) {
+  constructor(options: HasherOptions & { maxInFlight?: number } = {}) {
     this.#maxInFlight = options.maxInFlight ?? 64 * 1024 * 1024;
     this.#pooled = pooledWorker();
     this.#pooled.users.set(this.#id, (m) => {
@@ -188,6 +200,7 @@ export class WorkerHasher {
       } else if (m.type === 'digest') {
         const out: Digests = { sha256: m.sha256 ?? '', size: m.size ?? 0 };
         if (m.gitSha1) out.gitSha1 = m.gitSha1;
+        if (m.md5) out.md5 = m.md5;
         this.#result?.(out);
       }
     });
@@ -196,7 +209,7 @@ export class WorkerHasher {
       this.#wake();
     });
     if (this.#pooled.users.size === 1) this.#pooled.worker.ref();
-    this.#pooled.worker.postMessage({ type: 'open', id: this.#id, gitSha1ForSize: options.gitSha1ForSize });
+    this.#pooled.worker.postMessage({ type: 'open', id: this.#id, gitSha1ForSize: options.gitSha1ForSize, md5: options.md5 === true });
   }
 
   #wake(): void {

@@ -140,7 +140,7 @@ async function verifyFiles(options: VerifyOptions): Promise<VerifyReport> {
   if (dir) await mustBeDirectory(dir);
   const snap = dir ? parseSnapshotDir(dir) : undefined;
   const lockedRepos = Object.keys(lock?.repos ?? {});
-  const repo = checkRepoId(
+  const named =
     options.repo ??
       snap?.repo ??
       (lockedRepos.length === 1
@@ -149,8 +149,10 @@ async function verifyFiles(options: VerifyOptions): Promise<VerifyReport> {
             throw new UsageError('VERIFY_REPO_UNKNOWN', lockedRepos.length > 1 ? `The lockfile names several repos (${lockedRepos.join(', ')}).` : 'Which repo to verify is unknown.', {
               hint: 'Pass --repo org/name.',
             });
-          })()),
-  );
+          })());
+  // A Meta download (pull meta:…) is locked under meta:<folder> with its local dir; it has no hub to compare with.
+  const metaLocked = named.startsWith('meta:') && lock?.repos[named] !== undefined && !options.hub;
+  const repo = metaLocked ? named : checkRepoId(named);
   const locked = lock?.repos[repo];
   let commit: string;
   let against: VerifyReport['against'];

@@ -75,6 +75,8 @@ export interface EngineOptions {
   onProgress?: ProgressSink;
   /** For error messages. */
   repo: string;
+  /** Who published the expected hashes, for error messages. Default "hub". */
+  hashSource?: string;
   tokenGiven: boolean;
 }
 
@@ -96,6 +98,7 @@ export class TransferEngine {
       fileAttempts: 3,
       idleTimeoutMs: 60_000,
       maxReResolves: 3,
+      hashSource: 'hub',
       ...rest,
     };
     this.#fetcher = new PieceFetcher({
@@ -151,15 +154,20 @@ export class TransferEngine {
     }
     const actual = last?.actual;
     if (last?.reason === 'mismatch' && actual) {
-      const useSha = target.expectedSha256 !== undefined;
-      const expected = useSha ? target.expectedSha256 : target.expectedGitSha1;
-      const got = actual.size !== target.size ? `${actual.size} bytes` : useSha ? actual.sha256 : actual.gitSha1;
+      // The first published hash that differs names the check (a file may carry a sha256 and an md5).
+      const checks = [
+        { algorithm: 'sha256', label: 'sha256', expected: target.expectedSha256, got: actual.sha256 },
+        { algorithm: 'git-sha1', label: 'git sha1', expected: target.expectedGitSha1, got: actual.gitSha1 },
+        { algorithm: 'md5', label: 'md5', expected: target.expectedMd5, got: actual.md5 },
+      ].filter((c) => c.expected !== undefined);
+      const failed = checks.find((c) => c.got !== c.expected) ?? checks[0];
+      const gotText = actual.size !== target.size ? `${actual.size} bytes` : failed?.got;
       throw new IntegrityError(
         'HASH_MISMATCH',
-        `${target.repoPath}: content does not match the hub's hash after ${this.#o.fileAttempts} tries (expected ${useSha ? 'sha256' : 'git sha1'} ${expected}, got ${got}).`,
+        `${target.repoPath}: content does not match the ${this.#o.hashSource}'s hash after ${this.#o.fileAttempts} tries (expected ${failed?.label ?? 'size'} ${failed?.expected ?? target.size}, got ${gotText}).`,
         {
           hint: 'The server or a proxy on the way delivers corrupt data. Try again later or from another network; nothing was written to the cache or the local dir.',
-          details: { path: target.repoPath, algorithm: useSha ? 'sha256' : 'git-sha1', expected, actual: useSha ? actual.sha256 : actual.gitSha1, expectedSize: target.size, actualSize: actual.size },
+          details: { path: target.repoPath, algorithm: failed?.algorithm ?? 'size', expected: failed?.expected, actual: failed?.got, expectedSize: target.size, actualSize: actual.size },
         },
       );
     }
@@ -228,7 +236,10 @@ export class TransferEngine {
       this.#changed();
     };
 
-    const hashOptions = target.expectedGitSha1 !== undefined ? { gitSha1ForSize: target.size } : {};
+    const hashOptions = {
+      ...(target.expectedGitSha1 !== undefined ? { gitSha1ForSize: target.size } : {}),
+      ...(target.expectedMd5 !== undefined ? { md5: true } : {}),
+    };
     const hasher = target.size >= WORKER_HASH_MIN_SIZE ? new WorkerHasher(hashOptions) : new StreamingHasher(hashOptions);
     const hashing = this.#hashInOrder(att, hasher).catch(fail);
 
@@ -293,7 +304,8 @@ export class TransferEngine {
     const bad =
       digests.size !== target.size ||
       (target.expectedSha256 !== undefined && digests.sha256 !== target.expectedSha256) ||
-      (target.expectedGitSha1 !== undefined && digests.gitSha1 !== target.expectedGitSha1);
+      (target.expectedGitSha1 !== undefined && digests.gitSha1 !== target.expectedGitSha1) ||
+      (target.expectedMd5 !== undefined && digests.md5 !== target.expectedMd5);
     if (bad) throw new RestartFile('mismatch', 'content does not match the expected hash', digests);
     await rm(statePath(target.partialPath), { force: true });
     return { ...digests, resumedBytes, fetchedBytes: att.fetched };

@@ -16,6 +16,8 @@ export interface TransferTarget {
   expectedSha256?: string;
   /** Expected git blob sha1 (non-LFS files: the tree's `oid`). */
   expectedGitSha1?: string;
+  /** Expected md5 (Meta's checklist.chk); may stand alone or beside a sha256. */
+  expectedMd5?: string;
   /** The hub's resolve URL for this file at the pinned commit. */
   url: string;
   /** Where the partial data lives; its state is `<partialPath>.state.json`. */
@@ -46,8 +48,8 @@ export function statePath(partialPath: string): string {
   return `${partialPath}.state.json`;
 }
 
-export function expectedKey(target: Pick<TransferTarget, 'expectedSha256' | 'expectedGitSha1'>): string {
-  return target.expectedSha256 ?? target.expectedGitSha1 ?? '';
+export function expectedKey(target: Pick<TransferTarget, 'expectedSha256' | 'expectedGitSha1' | 'expectedMd5'>): string {
+  return target.expectedSha256 ?? target.expectedGitSha1 ?? (target.expectedMd5 !== undefined ? `md5:${target.expectedMd5}` : '');
 }
 
 /** The record an earlier run left for this target, if it describes this content and size. */
